@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/net/http/httpproxy"
+)
+
+// cli holds what every command may use: the process's environment and
+// streams, one HTTP client and one clock. Tests build it with newCLI and may
+// replace wait to make retries instant.
+type cli struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+
+	http *http.Client
+	now  func() time.Time
+	// wait sleeps for d or until ctx ends; retries and polls use it.
+	wait func(ctx context.Context, d time.Duration) error
+}
+
+func newCLI(getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) *cli {
+	return &cli{
+		getenv: getenv,
+		stdin:  stdin,
+		stdout: stdout,
+		stderr: stderr,
+		http:   newHTTPClient(getenv),
+		now:    time.Now,
+		wait:   sleepCtx,
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// httpTimeout bounds every request: a credential helper must never hang git.
+const httpTimeout = 30 * time.Second
+
+// newHTTPClient returns the one client every command uses: proxies come
+// from HTTPS_PROXY, HTTP_PROXY and NO_PROXY (read through getenv, so tests
+// can set them), and nothing waits longer than httpTimeout.
+func newHTTPClient(getenv func(string) string) *http.Client {
+	proxy := proxyFunc(getenv)
+	t := &http.Transport{
+		Proxy: func(r *http.Request) (*url.URL, error) { return proxy(r.URL) },
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          10,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: httpTimeout,
+		ExpectContinueTimeout: 1 * time.Second,
+	}
+	return &http.Client{Transport: t, Timeout: httpTimeout}
+}
+
+// proxyFunc is http.ProxyFromEnvironment reading through getenv instead of
+// the process environment (which it caches once for the whole process).
+func proxyFunc(getenv func(string) string) func(*url.URL) (*url.URL, error) {
+	first := func(names ...string) string {
+		for _, n := range names {
+			if v := getenv(n); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	cfg := &httpproxy.Config{
+		HTTPProxy:  first("HTTP_PROXY", "http_proxy"),
+		HTTPSProxy: first("HTTPS_PROXY", "https_proxy"),
+		NoProxy:    first("NO_PROXY", "no_proxy"),
+		CGI:        getenv("REQUEST_METHOD") != "",
+	}
+	return cfg.ProxyFunc()
+}
+
+// command is one subcommand of app-token.
+type command struct {
+	name    string
+	summary string
+	hidden  bool
+	run     func(c *cli, ctx context.Context, args []string) error
+}
+
+// commands lists the subcommands in the order help shows them.
+func commands() []command {
+	return []command{
+		{name: "token", summary: "Print an installation access token for a GitHub App", run: (*cli).cmdToken},
+		{name: "jwt", summary: "Print a GitHub App JWT (valid for up to 10 minutes)", run: (*cli).cmdJWT},
+		{name: "installations", summary: "List the installations of a GitHub App", run: (*cli).cmdInstallations},
+		{name: "revoke", summary: "Revoke an installation or user access token", run: (*cli).cmdRevoke},
+		{name: "credential", summary: "Act as a git credential helper (get, store, erase)", run: (*cli).cmdCredential},
+		{name: "setup-git", summary: "Configure git to use app-token as its credential helper", run: (*cli).cmdSetupGit},
+		{name: "login", summary: "Sign a person in with the OAuth device flow or web flow", run: (*cli).cmdLogin},
+		{name: "status", summary: "Show who is signed in and where the token is stored", run: (*cli).cmdStatus},
+		{name: "user-token", summary: "Print the signed-in user's access token, refreshing it if needed", run: (*cli).cmdUserToken},
+		{name: "logout", summary: "Forget (and optionally revoke) the signed-in user's tokens", run: (*cli).cmdLogout},
+		{name: "action", summary: "Run the GitHub Action's main step (used by action.yml)", run: (*cli).cmdAction},
+		{name: "action-post", summary: "Run the GitHub Action's post step (used by action.yml)", run: (*cli).cmdActionPost},
+		{name: "emulator", summary: "Serve the offline GitHub API emulator", run: (*cli).cmdEmulator},
+		{name: "demo", summary: "Run the whole action offline against the emulator", run: (*cli).cmdDemo},
+		{name: "version", summary: "Print the version", run: (*cli).cmdVersion},
+	}
+}
+
+func (c *cli) run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		c.usage(c.stderr)
+		return usagef("no command given")
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			return c.run(ctx, []string{args[1], "-h"})
+		}
+		c.usage(c.stdout)
+		return nil
+	case "-v", "-version", "--version":
+		name = "version"
+	}
+	for _, cmd := range commands() {
+		if cmd.name == name {
+			err := cmd.run(c, ctx, args[1:])
+			if errors.Is(err, errHelp) {
+				return nil
+			}
+			return err
+		}
+	}
+	return usagef("unknown command %q: run 'app-token help' for the list", name)
+}
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprint(w, `app-token gives CI jobs and people short-lived, narrowly scoped GitHub credentials.
+
+Usage:
+  app-token <command> [flags]
+
+Commands:
+`)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, cmd := range commands() {
+		if !cmd.hidden {
+			fmt.Fprintf(tw, "  %s\t%s\n", cmd.name, cmd.summary)
+		}
+	}
+	tw.Flush()
+	fmt.Fprint(w, `
+Run 'app-token <command> -h' for the flags of a command.
+Start with 'app-token demo' to see the whole action run offline.
+`)
+}
+
+func (c *cli) cmdVersion(_ context.Context, args []string) error {
+	fs := c.flags("version", "", "Print the version of app-token.")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "app-token %s\n", version)
+	return nil
+}
+
+// flags returns a flag set for one subcommand whose help goes to stderr.
+func (c *cli) flags(name, argsUsage, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "Usage: app-token %s [flags]%s\n\n%s\n", name, prefixSpace(argsUsage), strings.TrimSpace(description))
+		var any bool
+		fs.VisitAll(func(*flag.Flag) { any = true })
+		if any {
+			fmt.Fprint(c.stderr, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+func prefixSpace(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
+}
+
+// parse parses args into fs. "-h" prints help and ends the command
+// successfully; any other mistake is a usage error (exit 2) whose message the
+// flag package has already printed, with the usage.
+func (c *cli) parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		return errHelp
+	default:
+		return &usageError{msg: ""}
+	}
+}
+
+// errHelp ends a command whose help was asked for: exit 0, nothing more.
+var errHelp = errors.New("help requested")

@@ -1,0 +1,431 @@
+// Package emulator is an offline GitHub API: the parts of GitHub's REST API
+// and OAuth endpoints that app-token calls, behaving as GitHub documents
+// them. Tests serve it over real HTTP with httptest; `app-token demo` and
+// `app-token emulator` serve it for people and for dry runs with act.
+//
+// It deliberately imports nothing from app-token's client packages: an
+// emulator that shared the client's code would pass the client's own bugs.
+// It follows GitHub's documentation instead:
+//   - JWTs: https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app
+//   - Installation tokens: https://docs.github.com/en/rest/apps/apps#create-an-installation-access-token-for-an-app
+//   - Revocation: https://docs.github.com/en/rest/apps/installations#revoke-an-installation-access-token
+//
+// Every route is mounted at the root (like api.github.com) and again under
+// /api/v3/ (like GitHub Enterprise Server). Anything else answers 501 and is
+// recorded, so a test can fail on a request the emulator does not know.
+package emulator
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// App is a GitHub App registered with the emulator.
+type App struct {
+	ID       int64
+	ClientID string
+	Slug     string
+	Name     string
+	// Key is the App's private key; the emulator verifies JWTs with its
+	// public half. Tests and the demo sign with it.
+	Key *rsa.PrivateKey
+	// ClientSecret authenticates the App's OAuth requests.
+	ClientSecret string
+	// BotUserID is the id of the App's bot user, "<slug>[bot]".
+	BotUserID int64
+}
+
+// Installation is an App installed on an account.
+type Installation struct {
+	ID          int64
+	AppID       int64
+	Account     string
+	AccountID   int64
+	AccountType string // "Organization" or "User"
+	// RepositorySelection is "all" or "selected".
+	RepositorySelection string
+	// Repositories are the names (without owner) the installation can reach.
+	Repositories []string
+	// Permissions are what the installation was granted, e.g. "contents": "write".
+	Permissions map[string]string
+	Suspended   bool
+}
+
+// TokenStyle picks the shape of installation tokens the emulator issues.
+type TokenStyle int
+
+const (
+	// TokenAlternate issues classic and stateless tokens in turn, so that no
+	// client can assume one shape. It is the default.
+	TokenAlternate TokenStyle = iota
+	// TokenClassic issues 40-character "ghs_" tokens.
+	TokenClassic
+	// TokenStateless issues long "ghs_<appid>_..." tokens of about 520
+	// characters with dots, as GitHub now does.
+	TokenStateless
+)
+
+// Token is an installation access token the emulator issued.
+type Token struct {
+	Value          string
+	InstallationID int64
+	AppID          int64
+	ExpiresAt      time.Time
+	Repositories   []string // nil: every repository of the installation
+	Permissions    map[string]string
+	Revoked        bool
+}
+
+// Request is one request the emulator answered.
+type Request struct {
+	Method string
+	Path   string
+	Status int
+}
+
+// Fault is a failure the emulator injects into matching requests.
+type Fault struct {
+	// Method and Path select requests; empty matches any. Path matches
+	// when the request path (without /api/v3) has it as a prefix.
+	Method string
+	Path   string
+	// Status is answered instead of the real response (e.g. 503, 429).
+	Status int
+	// Header is added to the faulty response (e.g. Retry-After).
+	Header http.Header
+	// Message is the JSON message of the faulty response.
+	Message string
+	// Drop closes the connection without an answer.
+	Drop bool
+	// Times is how many requests it applies to; 0 means once.
+	Times int
+}
+
+// Server is the emulator. Its zero value is not usable; call New.
+type Server struct {
+	mu            sync.Mutex
+	apps          map[int64]*App
+	installations map[int64]*Installation
+	tokens        map[string]*Token
+	users         map[string]*User
+	offset        time.Duration
+	now           func() time.Time
+	faults        []*Fault
+	requests      []Request
+	unexpected    []string
+	style         TokenStyle
+	issued        int
+	nextID        int64
+	oauth         oauthState
+
+	mux *http.ServeMux
+}
+
+// User is a GitHub user known to the emulator.
+type User struct {
+	Login string
+	ID    int64
+	Type  string // "User", "Organization" or "Bot"
+	Name  string
+	Email string
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock makes the emulator read real time from now (before its offset).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithTokenStyle picks the shape of issued tokens.
+func WithTokenStyle(st TokenStyle) Option { return func(s *Server) { s.style = st } }
+
+// New returns an empty emulator.
+func New(opts ...Option) *Server {
+	s := &Server{
+		apps:          map[int64]*App{},
+		installations: map[int64]*Installation{},
+		tokens:        map[string]*Token{},
+		users:         map[string]*User{},
+		now:           time.Now,
+		nextID:        1000,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s
+}
+
+// Fixture names of NewWorld.
+const (
+	WorldAppID     = 1
+	WorldClientID  = "Iv23liEmuLat0rApp01"
+	WorldAppSlug   = "octo-app"
+	WorldOrg       = "octo-org"
+	WorldOrgInstID = 101
+	WorldUser      = "octocat"
+	WorldUserInst  = 102
+)
+
+// NewWorld returns an emulator holding a typical world, signed by key:
+//   - App 1 "octo-app" (client ID WorldClientID), bot user 41898282+1.
+//   - Organization "octo-org", installation 101 on all its repositories
+//     (alpha, beta, gamma) with contents:write, issues:write,
+//     pull_requests:write, metadata:read.
+//   - User "octocat", installation 102 on the selected repository
+//     hello-world with contents:read, metadata:read.
+//   - "lonely-org" exists without any installation.
+func NewWorld(key *rsa.PrivateKey, opts ...Option) *Server {
+	s := New(opts...)
+	s.AddApp(&App{ID: WorldAppID, ClientID: WorldClientID, Slug: WorldAppSlug, Name: "Octo App", Key: key, ClientSecret: "emulator-client-secret", BotUserID: 41898282})
+	s.AddUser(&User{Login: WorldOrg, ID: 9001, Type: "Organization"})
+	s.AddUser(&User{Login: WorldUser, ID: 583231, Type: "User", Name: "The Octocat", Email: "octocat@github.invalid"})
+	s.AddUser(&User{Login: "lonely-org", ID: 9002, Type: "Organization"})
+	s.AddInstallation(&Installation{
+		ID: WorldOrgInstID, AppID: WorldAppID, Account: WorldOrg, AccountID: 9001, AccountType: "Organization",
+		RepositorySelection: "all", Repositories: []string{"alpha", "beta", "gamma"},
+		Permissions: map[string]string{"contents": "write", "issues": "write", "pull_requests": "write", "metadata": "read"},
+	})
+	s.AddInstallation(&Installation{
+		ID: WorldUserInst, AppID: WorldAppID, Account: WorldUser, AccountID: 583231, AccountType: "User",
+		RepositorySelection: "selected", Repositories: []string{"hello-world"},
+		Permissions: map[string]string{"contents": "read", "metadata": "read"},
+	})
+	return s
+}
+
+// GenerateKey returns a fresh 2048-bit RSA key for a test App.
+func GenerateKey() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
+
+// AddApp registers an App and its bot user.
+func (s *Server) AddApp(a *App) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apps[a.ID] = a
+	bot := a.Slug + "[bot]"
+	s.users[strings.ToLower(bot)] = &User{Login: bot, ID: a.BotUserID, Type: "Bot"}
+}
+
+// AddInstallation registers an installation of an App.
+func (s *Server) AddInstallation(in *Installation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.installations[in.ID] = in
+}
+
+// AddUser registers a user or organization.
+func (s *Server) AddUser(u *User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[strings.ToLower(u.Login)] = u
+}
+
+// Shift moves the emulator's clock by d relative to real time, as if GitHub's
+// clock and the client's disagreed.
+func (s *Server) Shift(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offset = d
+}
+
+// Now is the emulator's current time.
+func (s *Server) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock()
+}
+
+func (s *Server) clock() time.Time { return s.now().Add(s.offset) }
+
+// Inject queues a fault for the next matching requests.
+func (s *Server) Inject(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.Times <= 0 {
+		f.Times = 1
+	}
+	s.faults = append(s.faults, &f)
+}
+
+// Requests returns every request answered so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Unexpected returns the requests that matched no route.
+func (s *Server) Unexpected() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.unexpected)
+}
+
+// Tokens returns a copy of every installation token issued so far, in no
+// particular order.
+func (s *Server) Tokens() []Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Token, 0, len(s.tokens))
+	for _, t := range s.tokens {
+		c := *t
+		out = append(out, c)
+	}
+	return out
+}
+
+// TokenInfo reports on an installation token: ok is false when the emulator
+// never issued it.
+func (s *Server) TokenInfo(value string) (t Token, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.tokens[value]
+	if !ok {
+		return Token{}, false
+	}
+	return *p, true
+}
+
+// Authorize reports whether token is a live (issued, unrevoked, unexpired)
+// installation token that may reach owner/repo. A git server in tests uses
+// it to accept only valid tokens.
+func (s *Server) Authorize(token, owner, repo string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[token]
+	if !ok || t.Revoked || !s.clock().Before(t.ExpiresAt) {
+		return false
+	}
+	in := s.installations[t.InstallationID]
+	if in == nil || !strings.EqualFold(in.Account, owner) {
+		return false
+	}
+	repos := t.Repositories
+	if repos == nil {
+		repos = in.Repositories
+	}
+	return slices.ContainsFunc(repos, func(r string) bool { return strings.EqualFold(r, repo) })
+}
+
+// ServeHTTP answers one request, applying any injected fault first.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Status: rec.status})
+		s.mu.Unlock()
+	}()
+	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
+	w.Header().Set("X-GitHub-Request-Id", strconv.FormatInt(time.Now().UnixNano()%1e9, 16))
+	if f := s.takeFault(r); f != nil {
+		if f.Drop {
+			rec.status = 0
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		}
+		for k, v := range f.Header {
+			w.Header()[k] = v
+		}
+		msg := f.Message
+		if msg == "" {
+			msg = http.StatusText(f.Status)
+		}
+		writeError(rec, f.Status, msg)
+		return
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *Server) takeFault(r *http.Request) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
+	for i, f := range s.faults {
+		if (f.Method == "" || f.Method == r.Method) && strings.HasPrefix(path, f.Path) {
+			f.Times--
+			if f.Times <= 0 {
+				s.faults = slices.Delete(s.faults, i, i+1)
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// handle mounts h at pattern ("METHOD /path") and at the same path under
+// /api/v3, as GitHub Enterprise Server serves its API.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.mux.HandleFunc(pattern, h)
+	s.mux.HandleFunc(method+" /api/v3"+path, h)
+}
+
+func (s *Server) routes() {
+	s.handle("GET /app", s.getApp)
+	s.handle("GET /app/installations", s.listInstallations)
+	s.handle("GET /app/installations/{id}", s.getInstallation)
+	s.handle("POST /app/installations/{id}/access_tokens", s.createToken)
+	s.handle("GET /repos/{owner}/{repo}/installation", s.repoInstallation)
+	s.handle("GET /orgs/{org}/installation", s.orgInstallation)
+	s.handle("GET /users/{username}/installation", s.userInstallation)
+	s.handle("GET /users/{username}", s.getUser)
+	s.handle("GET /installation/repositories", s.installationRepositories)
+	s.handle("DELETE /installation/token", s.revokeToken)
+	s.routeOAuth()
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.unexpected = append(s.unexpected, r.Method+" "+r.URL.Path)
+		s.mu.Unlock()
+		writeError(w, http.StatusNotImplemented, fmt.Sprintf("emulator: %s %s is not implemented", r.Method, r.URL.Path))
+	})
+}
+
+// docsURL is what GitHub puts in documentation_url.
+const docsURL = "https://docs.github.com/rest"
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// writeError answers as GitHub does: {"message", "documentation_url", "status"}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{
+		"message":           msg,
+		"documentation_url": docsURL,
+		"status":            strconv.Itoa(status),
+	})
+}
