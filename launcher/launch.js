@@ -1,0 +1,305 @@
+'use strict';
+// Shared code of the action's launchers (main.js and post.js): find or make the
+// app-token binary for this runner, then run one of its subcommands with the
+// runner's environment and stdio, passing its exit code (or signal) through.
+//
+// Where the binary comes from, first match wins:
+//  1. dist/<asset> in the action's own tree, if its SHA-256 is listed in
+//     launcher/checksums.txt (a mismatch is refused, never run);
+//  2. the tool cache, where step 3 left a verified copy;
+//  3. the GitHub release named in launcher/checksums.txt, downloaded (through
+//     HTTPS_PROXY if set) and run only if its SHA-256 matches the list;
+//  4. a build from source (`go build`), cached under a fingerprint of the source.
+// The list is part of the action's tree at the ref the workflow uses, so a pin
+// on a tag or commit also pins the binary. Only node builtins are used.
+
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+const { spawn } = require('child_process');
+
+const OS = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
+const ARCH = { x64: 'amd64', arm64: 'arm64' };
+const STATE_BINARY = 'launcher-binary';
+const MAX_ASSET_BYTES = 256 << 20;
+
+// LaunchError is an error whose message is meant for the workflow's user.
+class LaunchError extends Error {}
+
+// assetName returns the release asset built for a Node platform and arch.
+function assetName(platform, arch) {
+  const os = OS[platform];
+  const cpu = ARCH[arch];
+  if (!os || !cpu) {
+    throw new LaunchError(`app-token has no build for ${platform}/${arch}: ` +
+      'run this step on Linux, macOS or Windows with an x64 or arm64 CPU');
+  }
+  return `app-token-${os}-${cpu}${platform === 'win32' ? '.exe' : ''}`;
+}
+
+// parseChecksums reads launcher/checksums.txt: "# comment" lines, one
+// "version <tag>" line and "<sha256>  <asset>" lines (sha256sum's format).
+function parseChecksums(text, file = 'launcher/checksums.txt') {
+  const sums = new Map();
+  let version = '';
+  text.split(/\r?\n/).forEach((line, i) => {
+    line = line.trim();
+    if (line === '' || line.startsWith('#')) return;
+    let m = /^version (v\d+\.\d+\.\d+[0-9A-Za-z.+-]*)$/.exec(line);
+    if (m) {
+      version = m[1];
+      return;
+    }
+    m = /^([0-9a-f]{64}) [ *]([\w.-]+)$/.exec(line);
+    if (!m) {
+      throw new LaunchError(`${file} line ${i + 1} is neither "version vX.Y.Z" nor "<sha256>  <asset>": ` +
+        'restore the file from the release tag');
+    }
+    sums.set(m[2], m[1]);
+  });
+  return { version, sums };
+}
+
+// serverURLs returns where the action's releases may live: the web host of the
+// github-api-url input (github.com for api.github.com, https://HOST for a GHES
+// https://HOST/api/v3), then the runner's own server.
+function serverURLs(env) {
+  const out = [];
+  const api = env['INPUT_GITHUB-API-URL'] || env.GITHUB_API_URL || '';
+  if (api) {
+    let u;
+    try {
+      u = new URL(api);
+    } catch {
+      throw new LaunchError(`input github-api-url ${JSON.stringify(api)} is not a URL: ` +
+        'use https://api.github.com or https://HOST/api/v3');
+    }
+    let host = u.host;
+    if (u.hostname === 'api.github.com' || /^api\.[^.]+\.ghe\.com$/.test(u.hostname)) {
+      host = host.slice(4);
+    }
+    out.push(`${u.protocol}//${host}${u.pathname.replace(/\/+$/, '').replace(/\/api\/v3$/, '')}`);
+  }
+  if (env.GITHUB_SERVER_URL) out.push(env.GITHUB_SERVER_URL.replace(/\/+$/, ''));
+  return [...new Set(out)];
+}
+
+// cacheRoot is where verified and built binaries are kept between runs.
+function cacheRoot(env, platform) {
+  if (env.RUNNER_TOOL_CACHE) return env.RUNNER_TOOL_CACHE;
+  const home = env.HOME || env.USERPROFILE || require('os').homedir();
+  if (platform === 'win32' && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, 'app-token-action');
+  if (platform === 'darwin') return path.join(home, 'Library', 'Caches', 'app-token-action');
+  return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'app-token-action');
+}
+
+function sha256File(file) {
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+function isFile(p) {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// install moves a finished temporary file to its final name. Renames are
+// atomic, so a cached binary is either absent or complete and verified.
+function install(tmp, dest) {
+  fs.chmodSync(tmp, 0o755);
+  try {
+    fs.renameSync(tmp, dest);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    if (!isFile(dest)) throw err; // else a parallel job won the race
+  }
+}
+
+// sourceFingerprint hashes what `go build .` reads: go.mod, go.sum and the
+// root's non-test .go files, and every non-test, non-doc file in the other
+// package folders (for //go:embed), skipping folders Go ignores (testdata,
+// ".x", "_x") and the action's own non-Go folders.
+function sourceFingerprint(root) {
+  const skip = new Set(['testdata', 'node_modules', 'dist', 'launcher', 'bench', 'examples', 'scripts']);
+  const h = crypto.createHash('sha256');
+  const walk = (dir, rel) => {
+    const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const name = e.name;
+      const r = rel ? `${rel}/${name}` : name;
+      if (e.isDirectory()) {
+        if (!skip.has(name) && !/^[._]/.test(name)) walk(path.join(dir, name), r);
+        continue;
+      }
+      if (!e.isFile() || name.endsWith('_test.go') || name.endsWith('.md')) continue;
+      if (!rel && !(name.endsWith('.go') || name === 'go.mod' || name === 'go.sum')) continue;
+      const data = fs.readFileSync(path.join(dir, name));
+      h.update(`${r}\0${data.length}\0`).update(data);
+    }
+  };
+  walk(root, '');
+  return h.digest('hex');
+}
+
+// escapeData escapes a workflow command's message.
+function escapeData(s) {
+  return String(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+// resolve returns the path of a verified or freshly built app-token binary.
+async function resolve(o) {
+  const { root, env, platform, arch, log } = o;
+  const asset = assetName(platform, arch);
+  const exe = platform === 'win32' ? 'app-token.exe' : 'app-token';
+  const listFile = path.join(root, 'launcher', 'checksums.txt');
+  const list = isFile(listFile) ? parseChecksums(fs.readFileSync(listFile, 'utf8')) : { version: '', sums: new Map() };
+  const want = list.sums.get(asset);
+  const cache = path.join(cacheRoot(env, platform), 'app-token');
+  let why = `launcher/checksums.txt lists no ${asset} for this ref`;
+
+  if (want && list.version) {
+    const dist = path.join(root, 'dist', asset);
+    if (isFile(dist)) {
+      const got = sha256File(dist);
+      if (got !== want) {
+        throw new LaunchError(`dist/${asset} has SHA-256 ${got} but launcher/checksums.txt lists ${want}: ` +
+          'refusing to run it; delete dist/ or restore it from the release');
+      }
+      return dist;
+    }
+    const dir = path.join(cache, list.version, `${asset.replace(/\.exe$/, '')}-${want.slice(0, 16)}`);
+    const bin = path.join(dir, exe);
+    if (isFile(bin)) return bin;
+    if (!env.GITHUB_ACTION_REPOSITORY) {
+      why = 'GITHUB_ACTION_REPOSITORY is not set, so the release cannot be found';
+    } else {
+      const urls = serverURLs(env).map((s) =>
+        `${s}/${env.GITHUB_ACTION_REPOSITORY}/releases/download/${encodeURIComponent(list.version)}/${asset}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const tmp = `${bin}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+      const failures = [];
+      for (const url of urls) {
+        log(`app-token: downloading ${url}`);
+        let got;
+        try {
+          got = await require('./fetch').download(url, tmp, { env, maxBytes: MAX_ASSET_BYTES });
+        } catch (err) {
+          fs.rmSync(tmp, { force: true });
+          failures.push(err.message);
+          continue;
+        }
+        if (got !== want) {
+          fs.rmSync(tmp, { force: true });
+          throw new LaunchError(`${url} has SHA-256 ${got} but launcher/checksums.txt lists ${want} for ${asset}: ` +
+            'the release asset was replaced or corrupted; refusing to run it');
+        }
+        install(tmp, bin);
+        return bin;
+      }
+      why = `no release binary could be downloaded (${failures.join('; ') || 'no server URL'})`;
+    }
+  }
+
+  const key = sourceFingerprint(root).slice(0, 32);
+  const dir = path.join(cache, 'source', `${key}-${asset.replace(/^app-token-|\.exe$/g, '')}`);
+  const bin = path.join(dir, exe);
+  if (isFile(bin)) return bin;
+  if (!isFile(path.join(root, 'go.mod'))) {
+    throw new LaunchError(`${why}, and this copy of the action has no Go source to build from: use a released version`);
+  }
+  log(`app-token: building from source (${why})`);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = `${bin}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp${platform === 'win32' ? '.exe' : ''}`;
+  await goBuild(root, tmp, key, env, why);
+  install(tmp, bin);
+  return bin;
+}
+
+function goBuild(root, out, key, env, why) {
+  // -buildvcs=false: the action's copy may carry a .git owned by someone else,
+  // and the version stamp below already names the source.
+  const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=-X main.version=source-${key.slice(0, 12)}`, '-o', out, '.'];
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(env.APP_TOKEN_GO || 'go', args, {
+      cwd: root,
+      env: { ...env, CGO_ENABLED: '0', GOWORK: 'off' },
+      stdio: ['ignore', 2, 2], // go's chatter must not reach stdout, where workflow commands go
+    });
+    child.on('error', (err) => {
+      reject(err.code === 'ENOENT'
+        ? new LaunchError(`${why}, so app-token must be built from source, but "go" is not on PATH: ` +
+          'add actions/setup-go before this step, or use a released version of the action')
+        : err);
+    });
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolvePromise();
+      else {
+        fs.rmSync(out, { force: true });
+        reject(new LaunchError(`go build of app-token failed (${signal || `exit ${code}`}); see the output above`));
+      }
+    });
+  });
+}
+
+// runBinary runs bin with one subcommand and mirrors how it ended.
+function runBinary(bin, subcommand, env) {
+  const child = spawn(bin, [subcommand], { stdio: 'inherit', env });
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const forward = (sig) => child.kill(sig);
+  for (const s of signals) process.on(s, forward);
+  child.on('error', (err) => {
+    process.stdout.write(`::error::${escapeData(`app-token: cannot run ${bin}: ${err.message}`)}\n`);
+    process.exitCode = 1;
+  });
+  child.on('exit', (code, signal) => {
+    for (const s of signals) process.removeListener(s, forward);
+    if (signal) {
+      process.exitCode = 128 + (require('os').constants.signals[signal] || 0);
+      process.kill(process.pid, signal); // die the same way, as a shell would report it
+      return;
+    }
+    process.exitCode = code;
+  });
+}
+
+// main is the entry point of main.js ("action") and post.js ("action-post").
+async function main(subcommand) {
+  const env = process.env;
+  const root = path.resolve(__dirname, '..');
+  const debug = env.RUNNER_DEBUG === '1' ? (m) => process.stdout.write(`::debug::${escapeData(m)}\n`) : () => {};
+  try {
+    let bin;
+    if (subcommand === 'action-post') {
+      bin = env[`STATE_${STATE_BINARY}`];
+      if (!bin) {
+        debug('app-token: the main step did not start app-token; nothing to clean up');
+        return;
+      }
+      if (!isFile(bin)) bin = undefined;
+    }
+    if (!bin) {
+      bin = await resolve({ root, env, platform: process.platform, arch: process.arch, log: (m) => process.stderr.write(`${m}\n`) });
+    }
+    debug(`app-token: running ${bin} ${subcommand}`);
+    if (subcommand === 'action' && env.GITHUB_STATE) {
+      fs.appendFileSync(env.GITHUB_STATE, `${STATE_BINARY}=${bin}\n`);
+    }
+    runBinary(bin, subcommand, env);
+  } catch (err) {
+    const msg = err instanceof LaunchError ? err.message : `app-token launcher: ${err.message}`;
+    process.stdout.write(`::error::${escapeData(msg)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+module.exports = { main, resolve, assetName, parseChecksums, serverURLs, sourceFingerprint, cacheRoot, LaunchError };
