@@ -1,0 +1,3 @@
+module example.com/fakeapp
+
+go 1.22
