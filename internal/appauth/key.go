@@ -26,6 +26,7 @@ func (e *KeyError) Error() string { return e.Got + ": " + e.Fix }
 const pastePEM = "paste the whole .pem file GitHub generated for the app (from -----BEGIN RSA PRIVATE KEY----- to -----END RSA PRIVATE KEY-----), or its base64 encoding"
 
 var (
+	pemHeader = regexp.MustCompile(`-----BEGIN ([A-Z0-9 ]+)-----`)
 	hexSecret = regexp.MustCompile(`^[0-9a-f]{40}$`)
 	clientID  = regexp.MustCompile(`^(Iv1\.[0-9a-f]{16}|Iv[0-9]{2}[A-Za-z0-9]{16,})$`)
 	appIDLike = regexp.MustCompile(`^[0-9]{1,12}$`)
@@ -61,17 +62,13 @@ func ParsePrivateKey(input string) (key *rsa.PrivateKey, pemText string, err err
 		}
 	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
-	if !strings.Contains(s, "-----BEGIN") {
+	m := pemHeader.FindStringSubmatch(s)
+	if m == nil {
 		return nil, "", &KeyError{Got: describeNonPEM(s), Fix: pastePEM}
 	}
-	block, _ := pem.Decode([]byte(s))
-	if block == nil {
-		if !strings.Contains(s, "-----END") {
-			return nil, "", &KeyError{Got: "only half a PEM: the -----END ...----- line is missing", Fix: pastePEM}
-		}
-		return nil, "", &KeyError{Got: "a damaged PEM (its lines could not be decoded; were line breaks lost or characters changed?)", Fix: pastePEM}
-	}
-	switch block.Type {
+	// Judge the kind by the BEGIN line first: an OpenSSH or public key
+	// deserves its own explanation even when its body is damaged.
+	switch m[1] {
 	case "RSA PRIVATE KEY", "PRIVATE KEY":
 	case "OPENSSH PRIVATE KEY":
 		return nil, "", &KeyError{Got: "an OpenSSH private key (from ssh-keygen), not a GitHub App key", Fix: "generate a private key on the app's settings page and " + pastePEM}
@@ -84,7 +81,15 @@ func ParsePrivateKey(input string) (key *rsa.PrivateKey, pemText string, err err
 	case "CERTIFICATE":
 		return nil, "", &KeyError{Got: "a certificate, not a private key", Fix: pastePEM}
 	default:
-		return nil, "", &KeyError{Got: fmt.Sprintf("a PEM block of type %q, not a private key", block.Type), Fix: pastePEM}
+		// The label is not repeated: it is part of the input.
+		return nil, "", &KeyError{Got: "a PEM block that is not a private key", Fix: pastePEM}
+	}
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		if !strings.Contains(s, "-----END") {
+			return nil, "", &KeyError{Got: "only half a PEM: the -----END ...----- line is missing", Fix: pastePEM}
+		}
+		return nil, "", &KeyError{Got: "a damaged PEM (its lines could not be decoded; were line breaks lost or characters changed?)", Fix: pastePEM}
 	}
 	// golang-jwt parses both PKCS#1 and PKCS#8; the checks above exist to
 	// say what went wrong, which its errors do not.
@@ -93,7 +98,7 @@ func ParsePrivateKey(input string) (key *rsa.PrivateKey, pemText string, err err
 		if errors.Is(err, jwt.ErrNotRSAPrivateKey) {
 			return nil, "", &KeyError{Got: "a PKCS#8 key that is not RSA; GitHub App keys are RSA", Fix: pastePEM}
 		}
-		return nil, "", &KeyError{Got: "a " + strings.ToLower(block.Type) + " PEM whose contents could not be parsed", Fix: pastePEM}
+		return nil, "", &KeyError{Got: "a private key PEM whose contents could not be parsed", Fix: pastePEM}
 	}
 	return k, s, nil
 }

@@ -228,7 +228,7 @@ func (t *jwtTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.app.mu.Lock()
 	t.app.skew = skew
 	t.app.mu.Unlock()
-	t.app.debug("GitHub refused the JWT's times: its clock is %s ahead of this machine's; signing a corrected JWT", skew)
+	t.app.debug("GitHub refused the JWT's times: GitHub's clock minus this machine's is %s; signing a corrected JWT", skew)
 	r, rerr := rewind(req)
 	if rerr != nil {
 		return resp, nil
