@@ -21,9 +21,11 @@ import (
 // replace wait to make retries instant.
 type cli struct {
 	getenv func(string) string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	// environ lists the environment as NAME=value; nil when unknown.
+	environ func() []string
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
 
 	http *http.Client
 	now  func() time.Time

@@ -24,7 +24,11 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	c := newCLI(os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	// The action lists the step's environment to catch misspelt
+	// permission-* inputs, which getenv alone cannot enumerate.
+	c.environ = os.Environ
+	err := c.run(ctx, os.Args[1:])
 	stop() // os.Exit skips deferred calls
 	if err != nil {
 		if msg := err.Error(); msg != "" { // errSilent prints nothing
@@ -35,7 +39,7 @@ func main() {
 }
 
 // run is the whole program behind main, with its world passed in so that
-// tests can drive it.
+// tests can drive it. (main also hands the CLI the environment's list.)
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return newCLI(getenv, stdin, stdout, stderr).run(ctx, args)
 }

@@ -111,10 +111,17 @@ func New(issuer string, key crypto.Signer, opts ...Option) (*App, error) {
 	if key == nil {
 		return nil, errors.New("appauth: no private key")
 	}
+	a := configure(opts)
+	a.issuer, a.key = issuer, key
+	a.jwtClient = a.newClient(&jwtTransport{app: a, next: a.transport()})
+	return a, nil
+}
+
+// configure returns an App without identity: enough for calls made with an
+// installation token.
+func configure(opts []Option) *App {
 	def, _ := parseAPIURL(DefaultAPIURL)
 	a := &App{
-		issuer:  issuer,
-		key:     key,
 		apiURL:  def,
 		base:    &http.Client{Timeout: 30 * time.Second},
 		now:     time.Now,
@@ -126,8 +133,13 @@ func New(issuer string, key crypto.Signer, opts ...Option) (*App, error) {
 	for _, o := range opts {
 		o(a)
 	}
-	a.jwtClient = a.newClient(&jwtTransport{app: a, next: a.transport()})
-	return a, nil
+	return a
+}
+
+// Revoke revokes an installation token. It needs no App key: the token
+// authenticates its own revocation.
+func Revoke(ctx context.Context, token string, opts ...Option) error {
+	return configure(opts).Revoke(ctx, token)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -32,6 +32,29 @@ var (
 	appIDLike = regexp.MustCompile(`^[0-9]{1,12}$`)
 )
 
+// ParsedKey is a private key and the PEM text it was decoded from. It
+// formats as a placeholder with every fmt verb.
+type ParsedKey struct {
+	Key *rsa.PrivateKey
+	// PEM is the key as PEM text.
+	PEM string
+	// Reencoded is true when the input was not that PEM text as is (base64,
+	// escaped line breaks, ...): its PEM lines need masking too.
+	Reencoded bool
+}
+
+// Format prints a placeholder, whatever the verb.
+func (k *ParsedKey) Format(f fmt.State, _ rune) { fmt.Fprint(f, "[REDACTED KEY]") }
+
+// ParseKey is ParsePrivateKey returning a *ParsedKey.
+func ParseKey(input string) (*ParsedKey, error) {
+	k, pemText, err := ParsePrivateKey(input)
+	if err != nil {
+		return nil, err
+	}
+	return &ParsedKey{Key: k, PEM: pemText, Reencoded: strings.TrimSpace(pemText) != strings.TrimSpace(input)}, nil
+}
+
 // ParsePrivateKey reads a GitHub App private key as people paste it: a
 // PKCS#1 or PKCS#8 PEM, possibly with literal "\n" escapes instead of line
 // breaks, possibly base64-encoded, with any surrounding whitespace. It returns

@@ -1,0 +1,315 @@
+// Package actionenv is the GitHub Actions runner as the action sees it: its
+// inputs (parsed into a typed struct, every problem reported at once), its
+// outputs, masks, state and log commands. It wraps go-githubactions, always
+// through an instance built on the caller's getenv and writer, never through
+// that library's package-level functions and their hidden global.
+package actionenv
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/org/app-token/internal/appauth"
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Runner writes workflow commands and environment files for one step.
+type Runner struct {
+	a      *githubactions.Action
+	getenv func(string) string
+	debug  bool
+}
+
+// New returns a Runner reading the step's environment through getenv and
+// writing workflow commands to w. Debug lines are written only when the run
+// has debugging on (RUNNER_DEBUG=1).
+func New(getenv func(string) string, w io.Writer) *Runner {
+	return &Runner{
+		a:      githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(w)),
+		getenv: getenv,
+		debug:  getenv("RUNNER_DEBUG") == "1",
+	}
+}
+
+// Input returns the input name, trimmed, as the runner passed it
+// (INPUT_<NAME> upper-cased with its hyphens kept).
+func (r *Runner) Input(name string) string { return r.a.GetInput(name) }
+
+// Mask tells the runner to hide value, each of its lines separately, in every
+// later log line. Call it before value can appear anywhere.
+func (r *Runner) Mask(value string) {
+	for _, line := range strings.Split(strings.ReplaceAll(value, "\r\n", "\n"), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			r.a.AddMask(line)
+		}
+	}
+}
+
+// CheckFiles fails unless the runner's output and state files are set, as
+// they are in every step the runner starts.
+func (r *Runner) CheckFiles() error {
+	var missing []string
+	for _, v := range []string{"GITHUB_OUTPUT", "GITHUB_STATE"} {
+		if r.getenv(v) == "" {
+			missing = append(missing, v)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s not set: the action subcommands run inside a GitHub Actions step (outside Actions, use 'app-token token')", strings.Join(missing, " and "))
+	}
+	return nil
+}
+
+// SetOutputs writes the outputs in the order given, as name, value pairs,
+// to GITHUB_OUTPUT.
+func (r *Runner) SetOutputs(pairs ...string) (err error) {
+	defer recoverWrite(&err, "GITHUB_OUTPUT")
+	for i := 0; i+1 < len(pairs); i += 2 {
+		r.a.SetOutput(pairs[i], pairs[i+1])
+	}
+	return nil
+}
+
+// SaveState keeps name=value for the post step (GITHUB_STATE).
+func (r *Runner) SaveState(pairs ...string) (err error) {
+	defer recoverWrite(&err, "GITHUB_STATE")
+	for i := 0; i+1 < len(pairs); i += 2 {
+		r.a.SaveState(pairs[i], pairs[i+1])
+	}
+	return nil
+}
+
+// State reads what the main step saved: go-githubactions can save state but
+// not read it; the runner hands it to the post step as STATE_<name>.
+func (r *Runner) State(name string) string { return r.getenv("STATE_" + name) }
+
+// recoverWrite turns go-githubactions' panic on a failed file write into an
+// error. Its message names the file, never the value.
+func recoverWrite(err *error, file string) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("write %s: %v", file, p)
+	}
+}
+
+// Debugf writes a ::debug:: line when debugging is on.
+func (r *Runner) Debugf(format string, args ...any) {
+	if r.debug {
+		r.a.Debugf(format, args...)
+	}
+}
+
+// Infof writes a plain log line.
+func (r *Runner) Infof(format string, args ...any) { r.a.Infof(format, args...) }
+
+// Warningf writes a ::warning:: annotation.
+func (r *Runner) Warningf(format string, args ...any) { r.a.Warningf(format, args...) }
+
+// Errorf writes one ::error:: annotation (line breaks are escaped).
+func (r *Runner) Errorf(format string, args ...any) { r.a.Errorf(format, args...) }
+
+// Inputs are the action's inputs, parsed and checked.
+type Inputs struct {
+	// ClientID is client-id, or app-id when only that is set.
+	ClientID string
+	// Warnings are problems that do not stop the step (deprecated inputs).
+	Warnings []string
+
+	// PrivateKey holds the parsed key and the PEM text it came in as.
+	PrivateKey *appauth.ParsedKey
+
+	Owner          string
+	Repositories   []string
+	Permissions    map[string]string
+	InstallationID int64
+	// CurrentRepository is set when neither owner nor repositories was
+	// given: the token is then for the workflow's own repository.
+	CurrentRepository bool
+
+	SkipTokenRevoke bool
+	SetupGit        bool
+	APIURL          string
+}
+
+// booleans are the spellings the Actions toolkit's getBooleanInput accepts
+// (YAML 1.2 core schema).
+var booleans = map[string]bool{"true": true, "True": true, "TRUE": true, "false": false, "False": false, "FALSE": false}
+
+// Bool parses a boolean input; empty means def.
+func (r *Runner) Bool(name string, def bool) (bool, error) {
+	v := r.Input(name)
+	if v == "" {
+		return def, nil
+	}
+	b, ok := booleans[v]
+	if !ok {
+		return false, fmt.Errorf("%s: %q is not a boolean: use true or false", name, v)
+	}
+	return b, nil
+}
+
+// PermissionInput is the action input for permission (snake_case).
+func PermissionInput(permission string) string {
+	return "permission-" + strings.ReplaceAll(permission, "_", "-")
+}
+
+// ParseInputs reads and checks every input, reporting every problem at once.
+// environ lists the step's environment (NAME=value) so that a misspelt
+// permission-* input is caught rather than silently ignored; nil skips that
+// check.
+func (r *Runner) ParseInputs(environ []string) (*Inputs, error) {
+	in := &Inputs{}
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	in.ClientID = r.Input("client-id")
+	if appID := r.Input("app-id"); appID != "" {
+		switch {
+		case in.ClientID == "":
+			in.ClientID = appID
+			in.Warnings = append(in.Warnings, "app-id is deprecated: set client-id to the app's client ID instead (GitHub accepts either)")
+		case appID != in.ClientID:
+			in.Warnings = append(in.Warnings, "both client-id and app-id are set: using client-id")
+		}
+	}
+	if in.ClientID == "" {
+		add(errors.New("client-id: missing: set client-id to the app's client ID (on the app's settings page; app-id also works)"))
+	}
+
+	if raw := r.getenv("INPUT_PRIVATE-KEY"); strings.TrimSpace(raw) == "" {
+		add(errors.New("private-key: missing: pass the app's private key, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}"))
+	} else if k, err := appauth.ParseKey(raw); err != nil {
+		add(fmt.Errorf("private-key: %w", err))
+	} else {
+		in.PrivateKey = k
+	}
+
+	owner := r.Input("owner")
+	if owner != "" && !appauth.ValidOwner(owner) {
+		add(fmt.Errorf("owner: %q is not a GitHub account name", owner))
+	}
+	repos, qualifiedOwner, err := appauth.ParseRepositories(r.Input("repositories"), owner, "repositories")
+	add(err)
+	in.Repositories = repos
+
+	if v := r.Input("installation-id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			add(fmt.Errorf("installation-id: %q is not an installation ID (a positive number; app-token installations lists them)", v))
+		}
+		in.InstallationID = id
+	}
+
+	current := r.getenv("GITHUB_REPOSITORY")
+	switch {
+	case owner == "" && len(repos) == 0 && in.InstallationID != 0:
+		// installation-id names the installation: the token covers all of
+		// it unless repositories narrow it.
+	case owner == "" && len(repos) == 0 && err == nil:
+		o, name, ok := strings.Cut(current, "/")
+		if !ok {
+			add(errors.New("owner: not set, and GITHUB_REPOSITORY is not owner/name: set owner (and repositories)"))
+		}
+		in.Owner, in.Repositories, in.CurrentRepository = o, []string{name}, true
+	case owner == "" && qualifiedOwner != "":
+		in.Owner = qualifiedOwner
+	case owner == "":
+		in.Owner = r.getenv("GITHUB_REPOSITORY_OWNER")
+		if in.Owner == "" {
+			in.Owner, _, _ = strings.Cut(current, "/")
+		}
+		if in.Owner == "" && len(repos) > 0 {
+			add(errors.New("owner: not set, and GITHUB_REPOSITORY_OWNER is empty: set owner"))
+		}
+	default:
+		in.Owner = owner
+	}
+
+	in.Permissions, err = r.permissions(environ)
+	add(err)
+
+	in.SkipTokenRevoke, err = r.Bool("skip-token-revoke", false)
+	add(err)
+	in.SetupGit, err = r.Bool("setup-git", false)
+	add(err)
+
+	in.APIURL = r.Input("github-api-url")
+	if in.APIURL == "" {
+		in.APIURL = r.getenv("GITHUB_API_URL")
+	}
+	if in.APIURL == "" {
+		in.APIURL = appauth.DefaultAPIURL
+	}
+	if err := appauth.ValidateAPIURL(in.APIURL); err != nil {
+		add(fmt.Errorf("github-api-url: %w", err))
+	}
+
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// permissions reads every permission-<name> input. A permission-* input
+// that names no permission is an error: ignoring it would mint a token with
+// all of the installation's permissions.
+func (r *Runner) permissions(environ []string) (map[string]string, error) {
+	var errs []error
+	perms := map[string]string{}
+	for _, p := range appauth.Permissions() {
+		name := PermissionInput(p)
+		level := r.Input(name)
+		if level == "" {
+			continue
+		}
+		if err := appauth.CheckPermission(p, level, name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		perms[p] = level
+	}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		name, ok := strings.CutPrefix(k, "INPUT_PERMISSION-")
+		if !ok || strings.TrimSpace(v) == "" {
+			continue
+		}
+		p := strings.ReplaceAll(strings.ToLower(name), "-", "_")
+		if !appauth.IsPermission(p) {
+			errs = append(errs, appauth.CheckPermission(p, v, "permission-"+strings.ToLower(name)))
+		}
+	}
+	if len(perms) == 0 {
+		perms = nil
+	}
+	return perms, errors.Join(errs...)
+}
+
+// ReadFileCommands parses an environment file the runner reads
+// (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV): "name=value" lines and
+// "name<<DELIMITER" blocks. Later values win, as with the runner.
+func ReadFileCommands(data string) map[string]string {
+	out := map[string]string{}
+	lines := strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if name, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(name, "=") {
+			var val []string
+			for i++; i < len(lines) && lines[i] != delim; i++ {
+				val = append(val, lines[i])
+			}
+			out[name] = strings.Join(val, "\n")
+			continue
+		}
+		if name, val, ok := strings.Cut(line, "="); ok {
+			out[name] = val
+		}
+	}
+	return out
+}
