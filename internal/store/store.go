@@ -294,16 +294,9 @@ func (s *Store) Save(ctx context.Context, e Entry) (Location, error) {
 	wasPlaintext := kind == KindFile && !e.Location.Encrypted
 	var rec *record
 	if kind == "" {
-		for _, k := range s.kinds() {
-			r, _, err := s.read(ctx, k, e.Host)
-			if k == KindKeyring && keyringFailed(err) {
-				if s.mode == "auto" {
-					continue
-				}
-				return Location{}, err
-			}
-			kind, rec = k, r
-			break
+		var err error
+		if kind, rec, err = s.choose(ctx, e.Host); err != nil {
+			return Location{}, err
 		}
 	} else {
 		rec, _, _ = s.read(ctx, kind, e.Host)
@@ -321,6 +314,43 @@ func (s *Store) Save(ctx context.Context, e Entry) (Location, error) {
 	default:
 		return s.writeFile(e.Host, rec, wasPlaintext)
 	}
+}
+
+// choose picks where a new entry for host goes: the keychain when it
+// answers (mode auto or keyring), else the file; with the record already
+// there, if readable.
+func (s *Store) choose(ctx context.Context, host string) (Kind, *record, error) {
+	for _, k := range s.kinds() {
+		r, _, err := s.read(ctx, k, host)
+		if k == KindKeyring && keyringFailed(err) {
+			if s.mode == "auto" {
+				continue
+			}
+			return "", nil, err
+		}
+		return k, r, nil
+	}
+	return KindFile, nil, nil
+}
+
+// Target says where Save would put a new sign-in for host, without
+// writing anything, so that a caller can refuse before the person signs
+// in: ErrNeedPassphrase when it would be a file and there is neither a
+// passphrase nor permission to write plaintext; the keychain's error when
+// Mode is "keyring" and the keychain fails.
+func (s *Store) Target(ctx context.Context, host string) (Location, error) {
+	kind, _, err := s.choose(ctx, host)
+	if err != nil {
+		return Location{}, err
+	}
+	if kind == KindKeyring {
+		return Location{Kind: KindKeyring, Path: KeyringService + "/" + host, Encrypted: true}, nil
+	}
+	loc := Location{Kind: KindFile, Path: s.filePath(host), Encrypted: s.passphrase != ""}
+	if s.passphrase == "" && !s.allowPlaintext {
+		return loc, ErrNeedPassphrase
+	}
+	return loc, nil
 }
 
 // Delete removes the entry for host and clientID ("" when only one) and

@@ -469,3 +469,28 @@ func TestFileName(t *testing.T) {
 		}
 	}
 }
+
+func TestTargetSaysWhereASignInWouldGo(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	if loc, err := open(t, Options{Dir: dir, Keyring: &mapKeyring{}}).Target(ctx, "github.com"); err != nil || loc.Kind != KindKeyring {
+		t.Errorf("with a keychain: %+v, %v", loc, err)
+	}
+	noKeychain := &mapKeyring{fail: errors.New("no keychain")}
+	if _, err := open(t, Options{Dir: dir, Keyring: noKeychain}).Target(ctx, "github.com"); !errors.Is(err, ErrNeedPassphrase) {
+		t.Errorf("no keychain, no passphrase: %v", err)
+	}
+	if loc, err := open(t, Options{Dir: dir, Keyring: noKeychain, Passphrase: "p"}).Target(ctx, "github.com"); err != nil || !loc.Encrypted || loc.Kind != KindFile {
+		t.Errorf("no keychain, passphrase: %+v, %v", loc, err)
+	}
+	if loc, err := open(t, Options{Dir: dir, AllowPlaintext: true}).Target(ctx, "github.com"); err != nil || loc.Encrypted {
+		t.Errorf("plaintext allowed: %+v, %v", loc, err)
+	}
+	if _, err := open(t, Options{Mode: "keyring", Dir: dir, Keyring: noKeychain}).Target(ctx, "github.com"); !errors.Is(err, ErrKeyringUnavailable) {
+		t.Errorf("keyring mode without a keychain: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("Target wrote %v", entries)
+	}
+}
