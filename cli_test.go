@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/org/app-token/internal/emulator"
+)
+
+// cliEnv is the environment of a CLI test: the emulator's App, key in a file.
+func cliEnv(t *testing.T, w *actWorld) map[string]string {
+	t.Helper()
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(keyFile, []byte(testKeyPEM()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{
+		"APP_TOKEN_CLIENT_ID":        emulator.WorldClientID,
+		"APP_TOKEN_PRIVATE_KEY_FILE": keyFile,
+		"APP_TOKEN_API_URL":          w.url,
+	}
+}
+
+func TestHelpAndUsage(t *testing.T) {
+	t.Parallel()
+	out, _, err := runEnv(t, nil, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range commands() {
+		if !strings.Contains(out, "  "+cmd.name+" ") {
+			t.Errorf("help lacks %q", cmd.name)
+		}
+	}
+	_, stderr, err := runEnv(t, nil, "frobnicate")
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: err=%v stderr=%q", err, stderr)
+	}
+	for _, cmd := range commands() {
+		_, stderr, err := runEnv(t, nil, cmd.name, "-h")
+		if err != nil || !strings.Contains(stderr, "Usage: app-token "+cmd.name) {
+			t.Errorf("%s -h: err=%v, stderr %.80q", cmd.name, err, stderr)
+		}
+	}
+	_, _, err = runEnv(t, nil, "token", "--no-such-flag")
+	if exitCode(err) != exitUsage {
+		t.Errorf("bad flag: exit %d, want 2", exitCode(err))
+	}
+	out, _, _ = runEnv(t, nil, "--version")
+	if !strings.HasPrefix(out, "app-token ") {
+		t.Errorf("--version = %q", out)
+	}
+}
+
+func TestTokenCommand(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	env := cliEnv(t, w)
+	out, stderr, err := runEnv(t, env, "token", "--owner", "octo-org", "--repositories", "octo-org/alpha,beta", "--permission", "contents=read", "--permission", "pull-requests=write")
+	if err != nil {
+		t.Fatalf("%v %s", err, stderr)
+	}
+	tok := strings.TrimSpace(out)
+	info, ok := w.emu.TokenInfo(tok)
+	if !ok || strings.Join(info.Repositories, ",") != "alpha,beta" || info.Permissions["pull_requests"] != "write" {
+		t.Errorf("token %v: %+v", ok, info.Repositories)
+	}
+	if stderr != "" {
+		t.Errorf("stderr = %q", stderr)
+	}
+
+	out, _, err = runEnv(t, env, "token", "--installation-id", "102", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Token          string            `json:"token"`
+		ExpiresAt      time.Time         `json:"expires_at"`
+		InstallationID int64             `json:"installation_id"`
+		Permissions    map[string]string `json:"permissions"`
+		Repositories   []string          `json:"repositories"`
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := w.emu.TokenInfo(j.Token); !ok || j.InstallationID != 102 || j.ExpiresAt.IsZero() || j.Permissions["contents"] != "read" || j.Repositories == nil {
+		t.Errorf("--json = %s", out)
+	}
+	if n := len(w.emu.Requests()); n != 3 {
+		t.Errorf("%d requests, want 2 + 1", n)
+	}
+}
+
+func TestTokenCommandErrors(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	env := cliEnv(t, w)
+	bad := filepath.Join(t.TempDir(), "bad.pem")
+	os.WriteFile(bad, []byte("0123456789abcdef0123456789abcdef01234567"), 0o600)
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"no target", []string{"token"}, nil, exitUsage, "pass --owner, --repositories owner/name or --installation-id"},
+		{"no app", []string{"token", "--owner", "x"}, map[string]string{"APP_TOKEN_CLIENT_ID": ""}, exitUsage, "pass --client-id"},
+		{"client secret as key", []string{"token", "--owner", "octo-org", "--private-key-file", bad}, nil, exitAuth, "--private-key-file: a 40-character hexadecimal value, which looks like the app's client secret"},
+		{"not installed", []string{"token", "--owner", "lonely-org"}, nil, exitError, `not installed on the account "lonely-org": install it there, or check --owner`},
+		{"bad permission", []string{"token", "--owner", "o", "--permission", "contents=admin"}, nil, exitUsage, `"admin" is not a valid level for contents`},
+		{"bad repositories", []string{"token", "--owner", "octo-org", "--repositories", "x/y"}, nil, exitUsage, `--repositories: "x/y" belongs to "x"`},
+		{"wrong app", []string{"token", "--owner", "octo-org", "--client-id", "Iv23liNOPE"}, nil, exitAuth, `GitHub knows no app "Iv23liNOPE": check --client-id`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := maps(env)
+			for k, v := range tc.env {
+				e[k] = v
+			}
+			out, stderr, err := runEnv(t, e, tc.args...)
+			if exitCode(err) != tc.code {
+				t.Errorf("exit %d, want %d (err %v)", exitCode(err), tc.code, err)
+			}
+			if msg := stderr + errString(err); !strings.Contains(msg, tc.want) {
+				t.Errorf("message %q lacks %q", msg, tc.want)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q on failure", out)
+			}
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestJWTCommand(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	out, _, err := runEnv(t, cliEnv(t, w), "jwt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := &jwt.RegisteredClaims{}
+	if _, err := jwt.ParseWithClaims(strings.TrimSpace(out), claims, func(*jwt.Token) (any, error) { return &testKey().PublicKey, nil },
+		jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(emulator.WorldClientID)); err != nil {
+		t.Errorf("printed JWT does not verify: %v", err)
+	}
+}
+
+func TestInstallationsCommand(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	out, _, err := runEnv(t, cliEnv(t, w), "installations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, re := range []string{`(?m)^ID\s+ACCOUNT`, `(?m)^101\s+octo-org\s+Organization\s+all\s+contents:write,issues:write`, `(?m)^102\s+octocat\s+User\s+selected`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("table lacks %s:\n%s", re, out)
+		}
+	}
+	out, _, err = runEnv(t, cliEnv(t, w), "installations", "--json")
+	var list []map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 2 {
+		t.Errorf("--json: %v %s", err, out)
+	}
+}
+
+func TestRevokeCommand(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	env := cliEnv(t, w)
+	out, _, err := runEnv(t, env, "token", "--owner", "octo-org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	c := newCLI(func(k string) string { return env[k] }, strings.NewReader(out), &stdout, &stderr)
+	if err := c.run(t.Context(), []string{"revoke"}); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := w.emu.TokenInfo(strings.TrimSpace(out)); !info.Revoked {
+		t.Error("not revoked")
+	}
+	if strings.Contains(stdout.String()+stderr.String(), strings.TrimSpace(out)) {
+		t.Error("revoke printed the token")
+	}
+	_, _, err = runEnv(t, env, "revoke")
+	if exitCode(err) != exitUsage {
+		t.Errorf("empty stdin: exit %d", exitCode(err))
+	}
+}
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	out, stderr, err := runEnv(t, nil, "demo")
+	if err != nil {
+		t.Fatalf("demo failed: %v\n%s%s", err, out, stderr)
+	}
+	for _, want := range []string{"1. Main step", "token            *** (masked", "API requests for the token: 2",
+		"200: the token reaches octo-org/alpha, octo-org/beta", "Token revoked.", "answers 401"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if regexp.MustCompile(`ghs_[A-Za-z0-9_]{8}`).MatchString(out) || strings.Contains(out, "PRIVATE KEY-----\n") {
+		t.Error("demo printed a token or the key")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while another goroutine writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestEmulatorCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	c := newCLI(func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	done := make(chan error, 1)
+	go func() { done <- c.run(ctx, []string{"emulator", "--listen", "127.0.0.1:0", "--dir", dir}) }()
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(out.String()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		cancel()
+		t.Fatalf("no URL printed:\n%s", out.String())
+	}
+	// The env file it wrote is enough to mint a token.
+	envData, err := os.ReadFile(filepath.Join(dir, "emulator.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(envData)), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		env[k] = v
+	}
+	tok, stderr, err := runEnv(t, env, "token", "--owner", "octo-org")
+	if err != nil || len(strings.TrimSpace(tok)) < 40 {
+		t.Errorf("token against the served emulator: %v %s", err, stderr)
+	}
+	secrets, _ := os.ReadFile(filepath.Join(dir, "act.secrets"))
+	if !strings.Contains(string(secrets), "APP_PRIVATE_KEY=") || strings.Contains(out.String(), "PRIVATE KEY-----") {
+		t.Error("secrets file lacks the key, or the key was printed")
+	}
+	for _, f := range []string{"act.secrets", "emulator-app.pem"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm()&0o077 != 0 && os.PathSeparator == '/' {
+			t.Errorf("%s: %v mode %v", f, err, fi.Mode())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("emulator ended with %v", err)
+	}
+}
