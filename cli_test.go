@@ -93,7 +93,7 @@ func TestTokenCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := w.emu.TokenInfo(j.Token); !ok || j.InstallationID != 102 || j.ExpiresAt.IsZero() || j.Permissions["contents"] != "read" || j.Repositories == nil {
+	if _, ok := w.emu.TokenInfo(j.Token); !ok || j.InstallationID != 102 || j.ExpiresAt.IsZero() || j.Permissions["contents"] != "read" || j.Repositories != nil {
 		t.Errorf("--json = %s", out)
 	}
 	if n := len(w.emu.Requests()); n != 3 {

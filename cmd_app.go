@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/org/app-token/internal/appauth"
 )
@@ -141,22 +140,9 @@ Examples:
 		_, err := fmt.Fprintln(c.stdout, tok.Value.Reveal())
 		return err
 	}
-	out := struct {
-		Token               string            `json:"token"`
-		ExpiresAt           time.Time         `json:"expires_at"`
-		InstallationID      int64             `json:"installation_id"`
-		AppSlug             string            `json:"app_slug"`
-		Owner               string            `json:"owner,omitempty"`
-		Permissions         map[string]string `json:"permissions"`
-		RepositorySelection string            `json:"repository_selection,omitempty"`
-		Repositories        []string          `json:"repositories"`
-	}{tok.Value.Reveal(), tok.ExpiresAt, tok.InstallationID, tok.AppSlug, tok.Owner, tok.Permissions, tok.RepositorySelection, tok.Repositories}
-	if out.Repositories == nil {
-		out.Repositories = []string{}
-	}
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(tok)
 }
 
 // tokenRequest resolves the flags to a request as the action resolves its

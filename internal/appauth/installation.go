@@ -37,16 +37,18 @@ func (s Secret) Reveal() string { return string(s) }
 // Format prints a placeholder, whatever the verb.
 func (s Secret) Format(f fmt.State, _ rune) { fmt.Fprint(f, "[REDACTED]") }
 
-// Token is an installation access token and what GitHub said about it.
+// Token is an installation access token and what GitHub said about it. Its
+// JSON form is what "app-token token --json" prints; repositories is null
+// when the token was not narrowed to a list.
 type Token struct {
 	Value               Secret            `json:"token"`
 	ExpiresAt           time.Time         `json:"expires_at"`
 	InstallationID      int64             `json:"installation_id"`
-	AppSlug             string            `json:"app_slug,omitempty"`
+	AppSlug             string            `json:"app_slug"`
 	Owner               string            `json:"owner,omitempty"`
-	Permissions         map[string]string `json:"permissions,omitempty"`
+	Permissions         map[string]string `json:"permissions"`
 	RepositorySelection string            `json:"repository_selection,omitempty"`
-	Repositories        []string          `json:"repositories,omitempty"`
+	Repositories        []string          `json:"repositories"`
 }
 
 // Request says which token to mint. Resolution follows
