@@ -115,9 +115,11 @@ func (h *Helper) Get(ctx context.Context, owner, repo string) (tok *appauth.Toke
 	}
 	inst, fromLookupCache := h.cachedInstallation(owner)
 	if inst == nil {
-		if inst, err = h.lookup(ctx, app, owner, repo); err != nil {
+		var saved func()
+		if inst, saved, err = h.lookup(ctx, app, owner, repo); err != nil {
 			return nil, false, err
 		}
+		defer saved()
 	}
 	tok, err = app.CreateToken(ctx, inst, h.Repositories, h.Permissions)
 	var ae *appauth.APIError
@@ -125,9 +127,11 @@ func (h *Helper) Get(ctx context.Context, owner, repo string) (tok *appauth.Toke
 		// The installation was removed (or reinstalled) since the lookup.
 		h.debugf("installation %d is gone; looking %s up again", inst.ID, owner)
 		h.Cache.DropInstallation(h.APIURL, h.AppID, owner)
-		if inst, err = h.lookup(ctx, app, owner, repo); err != nil {
+		var saved func()
+		if inst, saved, err = h.lookup(ctx, app, owner, repo); err != nil {
 			return nil, false, err
 		}
+		defer saved()
 		tok, err = app.CreateToken(ctx, inst, h.Repositories, h.Permissions)
 	}
 	if err != nil {
@@ -155,28 +159,32 @@ func (h *Helper) cachedInstallation(owner string) (*appauth.Installation, bool) 
 	return &appauth.Installation{ID: in.ID, Account: in.Account, AppSlug: in.AppSlug}, true
 }
 
-// lookup finds owner's installation on GitHub and caches it.
-func (h *Helper) lookup(ctx context.Context, app Minter, owner, repo string) (*appauth.Installation, error) {
-	var inst *appauth.Installation
-	var err error
+// lookup finds owner's installation on GitHub and caches it. The cache
+// file is written while the caller mints (each write syncs the disk, which
+// costs as much as a request on loopback); saved waits for it.
+func (h *Helper) lookup(ctx context.Context, app Minter, owner, repo string) (inst *appauth.Installation, saved func(), err error) {
 	if repo != "" {
 		inst, err = app.InstallationForRepo(ctx, owner, repo)
 	} else {
 		inst, err = app.InstallationForOwner(ctx, owner)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if inst.Account == "" {
 		inst.Account = owner
 	}
-	if h.Cache != nil {
-		err := h.Cache.PutInstallation(h.APIURL, h.AppID, owner, Installation{ID: inst.ID, Account: inst.Account, AppSlug: inst.AppSlug})
-		if err != nil {
+	if h.Cache == nil {
+		return inst, func() {}, nil
+	}
+	entry := Installation{ID: inst.ID, Account: inst.Account, AppSlug: inst.AppSlug}
+	done := make(chan error, 1)
+	go func() { done <- h.Cache.PutInstallation(h.APIURL, h.AppID, owner, entry) }()
+	return inst, func() {
+		if err := <-done; err != nil {
 			h.debugf("token cache: cannot write: %v", err)
 		}
-	}
-	return inst, nil
+	}, nil
 }
 
 // Erase drops the cached token for owner if it is password: git erases a
