@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -965,4 +967,65 @@ func TestCredentialWithGit(t *testing.T) {
 			t.Error("undo of garbage state succeeded")
 		}
 	})
+}
+
+// BenchmarkCredentialWarmGet is one warm "credential get" in process: what
+// the helper adds to a process start when the token is cached.
+func BenchmarkCredentialWarmGet(b *testing.B) {
+	em := emulator.NewWorld(credTestKey())
+	api := httptest.NewServer(em)
+	defer api.Close()
+	dir := b.TempDir()
+	keyFile := filepath.Join(dir, "key.pem")
+	os.WriteFile(keyFile, credKeyPEM(), 0o600)
+	env := map[string]string{"APP_TOKEN_CACHE_DIR": filepath.Join(dir, "cache")}
+	args := []string{"credential", "--client-id", emulator.WorldClientID, "--private-key-file", keyFile, "--api-url", api.URL, "--host", credGitHost, "get"}
+	ask := credAsk(credGitHost, "octo-org/alpha.git")
+	get := func() {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(ask), &out, io.Discard); err != nil || out.Len() == 0 {
+			b.Fatalf("get = %q, %v", out.String(), err)
+		}
+	}
+	get()
+	b.ResetTimer()
+	for b.Loop() {
+		get()
+	}
+	b.StopTimer()
+	if n := len(em.Requests()); n != 2 {
+		b.Errorf("%d requests, want the cold get's 2", n)
+	}
+}
+
+// BenchmarkCredNewCLI is what every command pays before it runs: newCLI
+// builds the HTTP client up front.
+func BenchmarkCredNewCLI(b *testing.B) {
+	getenv := func(string) string { return "" }
+	for b.Loop() {
+		newCLI(getenv, nil, io.Discard, io.Discard)
+	}
+}
+
+// BenchmarkCredentialColdGet is one cold "credential get" in process:
+// parse the key, two requests to the emulator (each with a fresh JWT), two
+// cache files written.
+func BenchmarkCredentialColdGet(b *testing.B) {
+	em := emulator.NewWorld(credTestKey())
+	api := httptest.NewServer(em)
+	defer api.Close()
+	dir := b.TempDir()
+	keyFile := filepath.Join(dir, "key.pem")
+	os.WriteFile(keyFile, credKeyPEM(), 0o600)
+	args := []string{"credential", "--client-id", emulator.WorldClientID, "--private-key-file", keyFile, "--api-url", api.URL, "--host", credGitHost, "get"}
+	ask := credAsk(credGitHost, "octo-org/alpha.git")
+	i := 0
+	for b.Loop() {
+		i++
+		env := map[string]string{"APP_TOKEN_CACHE_DIR": filepath.Join(dir, strconv.Itoa(i))}
+		var out bytes.Buffer
+		if err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(ask), &out, io.Discard); err != nil || out.Len() == 0 {
+			b.Fatalf("get = %q, %v", out.String(), err)
+		}
+	}
 }
