@@ -147,6 +147,7 @@ type DeviceCode struct {
 
 type deviceGrant struct {
 	DeviceCode
+	seq       int // issue order
 	behaviour DeviceBehaviour
 	lastPoll  time.Time
 	pending   int // polls answered authorization_pending
@@ -254,11 +255,15 @@ func (s *Server) decideDevice(userCode string, f func(*deviceGrant) error) error
 func (s *Server) DeviceCodes() []DeviceCode {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]DeviceCode, 0, len(s.oauth.devices))
+	grants := make([]*deviceGrant, 0, len(s.oauth.devices))
 	for _, g := range s.oauth.devices {
-		out = append(out, g.DeviceCode)
+		grants = append(grants, g)
 	}
-	slices.SortFunc(out, func(a, b DeviceCode) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
+	slices.SortFunc(grants, func(a, b *deviceGrant) int { return a.seq - b.seq })
+	out := make([]DeviceCode, len(grants))
+	for i, g := range grants {
+		out[i] = g.DeviceCode
+	}
 	return out
 }
 
@@ -433,6 +438,7 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 			ExpiresAt:  now.Add(expiresIn),
 			Interval:   interval,
 		},
+		seq:       len(s.oauth.devices),
 		behaviour: s.oauth.device,
 		lastPoll:  now,
 	}
