@@ -437,11 +437,83 @@ func TestCredentialTokenFile(t *testing.T) {
 func TestCredentialUserNotSignedIn(t *testing.T) {
 	t.Parallel()
 	w := newCredWorld(t)
-	// signedInToken is cmd_login.go's; until sign-in lands it always fails,
-	// and the helper must then answer nothing, with exit code 4.
+	// Nobody signed in, in a store of the test's own: the helper must
+	// answer nothing, with exit code 4.
+	w.env["APP_TOKEN_STORE"] = "file"
+	w.env["APP_TOKEN_CONFIG_DIR"] = filepath.Join(w.dir, "config")
+	w.env["APP_TOKEN_STORE_KEY"] = "test passphrase"
 	out, _, err := w.run(t, "protocol=https\nhost=github.com\npath=octo-org/alpha.git\n", "credential", "--user", "get")
 	if out != "" || exitCode(err) != exitAuth || !strings.Contains(err.Error(), "app-token login") {
 		t.Errorf("get --user = %q, %v", out, err)
+	}
+}
+
+// TestCredentialLockHolderDies has another process hold the mint lock and
+// die: the waiting get must go on at once, long before its lock timeout.
+func TestCredentialLockHolderDies(t *testing.T) {
+	t.Parallel()
+	flock, err := exec.LookPath("flock")
+	if err != nil || runtime.GOOS == "windows" {
+		t.Skip("needs flock(1)")
+	}
+	w := newCredWorld(t)
+	args := append(append([]string{"credential"}, w.helperArgs(credGitHost)...), "get")
+	ask := credAsk(credGitHost, "octo-org/alpha.git")
+	if _, _, err := w.run(t, ask, args...); err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := filepath.Join(w.env["APP_TOKEN_CACHE_DIR"], "git-credential")
+	locks, _ := filepath.Glob(filepath.Join(cacheDir, "lock-*"))
+	toks, _ := filepath.Glob(filepath.Join(cacheDir, "tok-*"))
+	if len(locks) != 1 || len(toks) != 1 {
+		t.Fatalf("cache holds locks %q and tokens %q", locks, toks)
+	}
+	os.Remove(toks[0])
+
+	// flock(1) takes the same flock(2) lock safefile does and holds it
+	// while its child sleeps; --close keeps the lock out of the child, so
+	// that it dies with flock itself (the orphaned sleep ends on its own).
+	holder := exec.Command(flock, "--close", "--exclusive", locks[0], "sleep", "10")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Process.Kill()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if exec.Command(flock, "--nonblock", "--exclusive", locks[0], "true").Run() != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("flock never took the lock")
+		}
+	}
+	type result struct {
+		out string
+		err error
+		at  time.Time
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, _, err := w.run(t, ask, args...)
+		done <- result{out, err, time.Now()}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case r := <-done:
+		t.Fatalf("get did not wait for the lock: %q, %v", r.out, r.err)
+	default:
+	}
+	killed := time.Now()
+	holder.Process.Kill()
+	holder.Wait()
+	r := <-done
+	if r.err != nil || r.out == "" {
+		t.Fatalf("get = %q, %v", r.out, r.err)
+	}
+	if d := r.at.Sub(killed); d > 2*time.Second {
+		t.Errorf("get went on %s after the holder died, want at once", d)
+	}
+	if n := w.count("POST", "/access_tokens"); n != 2 {
+		t.Errorf("%d tokens minted, want 2", n)
 	}
 }
 
