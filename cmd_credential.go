@@ -145,13 +145,12 @@ func (s *credSettings) issuer() string {
 	return s.appID
 }
 
-// gitHost returns the host to answer for: --host, else the API URL's
-// host (api.github.com and api.SUBDOMAIN.ghe.com lose their "api."), else
-// github.com.
+// gitHost returns the host to answer for: --host (validated by the
+// caller), else the API URL's host (api.github.com and
+// api.SUBDOMAIN.ghe.com lose their "api."), else github.com.
 func (s *credSettings) gitHost() string {
 	if s.host != "" {
-		_, h, err := credHostURL(s.host)
-		if err == nil {
+		if _, h, err := credHostURL(s.host); err == nil {
 			return h
 		}
 		return s.host
@@ -244,6 +243,11 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 		return usagef("credential: give one operation, get, store or erase (git adds it to the helper's command)")
 	}
 	s.fromEnv(c.getenv)
+	if s.host != "" {
+		if _, _, err := credHostURL(s.host); err != nil {
+			return usagef("credential: --host: %v", err)
+		}
+	}
 	switch fs.Arg(0) {
 	case "get":
 		return c.credGet(ctx, &s)

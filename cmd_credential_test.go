@@ -267,6 +267,7 @@ func TestCredentialGetFailures(t *testing.T) {
 		{"no key", []string{"--client-id", emulator.WorldClientID, "--host", credGitHost}, ask, exitUsage, "no private key"},
 		{"bad API URL", []string{"--client-id", "x", "--private-key-file", w.keyFile, "--api-url", "ftp://x", "--host", credGitHost}, ask, exitUsage, "--api-url"},
 		{"bad permission", []string{"--permission", "contnets=read"}, ask, exitUsage, ""},
+		{"bad host", []string{"--host", "https://github.com/octo-org"}, ask, exitUsage, "--host"},
 		{"protocol garbage", w.helperArgs(credGitHost), "protocol=https\nno equals sign\n", exitError, "not key=value"},
 	}
 	for _, tt := range tests {
