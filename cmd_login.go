@@ -585,7 +585,7 @@ func (c *cli) freshSignIn(ctx context.Context, st *store.Store, e store.Entry, s
 	case err == nil:
 		return fresh, nil
 	case errors.Is(err, oauth.ErrSignInAgain):
-		return e, &authError{fmt.Errorf("the sign-in to %s has ended (%v): sign in again with app-token login", e.Host, err)}
+		return e, &authError{fmt.Errorf("%s: %w: sign in again with app-token login", e.Host, err)}
 	case errors.As(err, &oe) && oe.Code == oauth.CodeIncorrectCredentials:
 		return e, &authError{fmt.Errorf("GitHub refused to refresh the token for %s without the right client secret (%v): pass --client-secret or set %s", e.Host, oe, envClientSecret)}
 	}
@@ -621,9 +621,8 @@ func (c *cli) cmdStatus(ctx context.Context, args []string) error {
 	}
 	now := c.now()
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	who := e.Login
 	fmt.Fprintf(tw, "%s\n", e.Host)
-	fmt.Fprintf(tw, "  Signed in as:\t%s\n", loginOr(who, "(unknown)"))
+	fmt.Fprintf(tw, "  Signed in as:\t%s\n", loginOr(e.Login, "(unknown)"))
 	fmt.Fprintf(tw, "  Client ID:\t%s\n", e.ClientID)
 	if !e.SignedInAt.IsZero() {
 		fmt.Fprintf(tw, "  Signed in:\t%s with the %s flow\n", e.SignedInAt.UTC().Format("2006-01-02 15:04 MST"), loginOr(e.Flow, "device"))

@@ -608,6 +608,7 @@ func TestUserTokenDeadRefreshToken(t *testing.T) {
 	w.clock.Advance(9 * time.Hour)
 	stdout, stderr, err := w.run(t, "user-token")
 	wantExit(t, err, exitAuth, "sign in again with app-token login")
+	t.Logf("user-token said: %s", stderr)
 	if stdout != "" {
 		t.Errorf("stdout = %q", stdout)
 	}

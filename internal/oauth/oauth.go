@@ -250,7 +250,7 @@ func (e *HTTPError) Error() string {
 
 // ErrSignInAgain means the stored tokens can no longer be used or renewed:
 // the person must sign in again.
-var ErrSignInAgain = errors.New("sign in again")
+var ErrSignInAgain = errors.New("the sign-in can no longer be renewed")
 
 // fromRetrieve turns x/oauth2's error into ours. It never keeps the
 // response body: RetrieveError.Error prints it, and a body is the server's
