@@ -27,6 +27,7 @@ import (
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/emulator"
 	"github.com/org/app-token/internal/gitcred"
+	"github.com/org/app-token/internal/store"
 )
 
 var credTestKey = sync.OnceValue(func() *rsa.PrivateKey {
@@ -446,6 +447,46 @@ func TestCredentialUserNotSignedIn(t *testing.T) {
 	out, _, err := w.run(t, "protocol=https\nhost=github.com\npath=octo-org/alpha.git\n", "credential", "--user", "get")
 	if out != "" || exitCode(err) != exitAuth || !strings.Contains(err.Error(), "app-token login") {
 		t.Errorf("get --user = %q, %v", out, err)
+	}
+}
+
+// TestCredentialUserSignedIn serves the token of the person signed in (as
+// app-token login leaves it in the store) to git.
+func TestCredentialUserSignedIn(t *testing.T) {
+	t.Parallel()
+	w := newCredWorld(t)
+	w.env["APP_TOKEN_STORE"] = "file"
+	w.env["APP_TOKEN_CONFIG_DIR"] = filepath.Join(w.dir, "config")
+	st, err := store.Open(store.Options{Mode: "file", Dir: w.env["APP_TOKEN_CONFIG_DIR"], AllowPlaintext: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(8 * time.Hour).Truncate(time.Second)
+	if _, err := st.Save(t.Context(), store.Entry{
+		Host: "github.com", ClientID: "Iv23liUserApp", GitHubURL: "https://github.com", APIURL: "https://api.github.com",
+		Login: "octocat", AccessToken: "ghu_signedin", ExpiresAt: exp,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for in, user := range map[string]string{
+		"protocol=https\nhost=github.com\npath=octo-org/alpha.git\n":                   "oauth2",
+		"protocol=https\nhost=github.com\npath=octo-org/alpha.git\nusername=octocat\n": "octocat",
+	} {
+		out, stderr, err := w.run(t, in, "credential", "--user", "get")
+		if err != nil {
+			t.Fatalf("get --user: %v (%s)", err, stderr)
+		}
+		ans := credParseAnswer(t, out)
+		if ans.Username != user || ans.Password != "ghu_signedin" || !ans.PasswordExpiry.Equal(exp) {
+			t.Errorf("answer = %+v, want %s / the signed-in token", ans, user)
+		}
+	}
+	// Other hosts and protocols: no answer, and the store is not read.
+	if out, _, err := w.run(t, "protocol=https\nhost=gitlab.com\n", "credential", "--user", "get"); out != "" || err != nil {
+		t.Errorf("get --user for gitlab.com = %q, %v", out, err)
+	}
+	if n := len(w.em.Requests()); n != 0 {
+		t.Errorf("%d requests to the emulator", n)
 	}
 }
 
