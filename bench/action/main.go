@@ -24,7 +24,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/org/app-token/internal/emulator"
@@ -116,9 +115,7 @@ func run(n int) error {
 		if out, err := c.CombinedOutput(); err != nil {
 			return fmt.Errorf("%s action: %v\n%s", bin, err, out)
 		}
-		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			peak = max(peak, maxRSSBytes(ru))
-		}
+		peak = max(peak, peakRSS(c.ProcessState))
 	}
 
 	fmt.Printf("\nmain step, launcher included (median of %d): %s\n", n, mainStep)

@@ -43,6 +43,11 @@ type App struct {
 
 	mu   sync.Mutex
 	skew time.Duration // GitHub's clock minus ours, learned from a 401
+	// jwt is the last JWT the transport signed, reused while it has more
+	// than jwtReuseMargin left and the skew has not changed.
+	jwt       string
+	jwtExp    time.Time
+	jwtSkewed time.Duration
 
 	jwtClient *github.Client
 }
@@ -225,6 +230,30 @@ func (a *App) JWT() (string, time.Time, error) {
 		return "", time.Time{}, fmt.Errorf("sign JWT: %w", err)
 	}
 	return s, exp, nil
+}
+
+// jwtReuseMargin is how long before its exp a JWT is no longer reused.
+const jwtReuseMargin = time.Minute
+
+// requestJWT returns a JWT for a request: the last one while it is still
+// good (an RSA signature costs about a millisecond; a token takes two
+// requests), else a fresh one.
+func (a *App) requestJWT() (string, error) {
+	a.mu.Lock()
+	if a.jwt != "" && a.jwtSkewed == a.skew && a.now().Add(a.skew).Add(jwtReuseMargin).Before(a.jwtExp) {
+		defer a.mu.Unlock()
+		return a.jwt, nil
+	}
+	skew := a.skew
+	a.mu.Unlock()
+	s, exp, err := a.JWT()
+	if err != nil {
+		return "", err
+	}
+	a.mu.Lock()
+	a.jwt, a.jwtExp, a.jwtSkewed = s, exp, skew
+	a.mu.Unlock()
+	return s, nil
 }
 
 // signerMethod is RS256 over a crypto.Signer. golang-jwt's own RS256 method

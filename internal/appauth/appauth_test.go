@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -472,5 +473,51 @@ func TestSecretsStayOutOfErrorsAndDebug(t *testing.T) {
 	}
 	if !strings.Contains(debug.String(), "GET /users/octo-org/installation: 200") {
 		t.Errorf("debug lines lack method, path and status:\n%s", debug.String())
+	}
+}
+
+// TestJWTReusedWithinRequests checks that one token's two requests share a
+// JWT, and that a clock correction forces a new one.
+func TestJWTReusedWithinRequests(t *testing.T) {
+	t.Parallel()
+	emu, srv := world(t)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("Authorization")]++
+		mu.Unlock()
+		u := srv.URL + r.URL.RequestURI()
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, u, r.Body)
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Errorf("forward: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	now := time.Now()
+	a := newApp(t, proxy.URL, WithClock(func() time.Time { return now }))
+	if _, err := a.Mint(t.Context(), Request{Owner: "octo-org"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 {
+		t.Errorf("%d distinct JWTs for one token's 2 requests, want 1", len(seen))
+	}
+	// Nine minutes later, on both clocks, the JWT has under a minute left.
+	now = now.Add(9 * time.Minute)
+	emu.Shift(9 * time.Minute)
+	if _, err := a.Mint(t.Context(), Request{Owner: "octo-org"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 {
+		t.Errorf("%d distinct JWTs after the first expired, want 2", len(seen))
 	}
 }

@@ -238,7 +238,7 @@ func (t *jwtTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func (t *jwtTransport) send(req *http.Request) (*http.Response, error) {
-	token, _, err := t.app.JWT()
+	token, err := t.app.requestJWT()
 	if err != nil {
 		return nil, err
 	}
