@@ -34,12 +34,18 @@ func (c *cli) appOptions(apiURL string, names func(string) string, debug func(st
 // registerApp adds the flags that say which App to act as. They are the
 // credential helper's settings (credSettings), so that every command reads
 // --client-id, --private-key-file, --api-url and their APP_TOKEN_*
-// variables the same way.
-func (s *credSettings) registerApp(fs *flag.FlagSet) {
+// variables the same way. apiDefault says what an unset --api-url means.
+func (s *credSettings) registerApp(fs *flag.FlagSet, apiDefault string) {
 	fs.StringVar(&s.clientID, "client-id", "", "the GitHub App's client ID (default $APP_TOKEN_CLIENT_ID)")
 	fs.StringVar(&s.appID, "app-id", "", "the GitHub App's numeric app ID, instead of the client ID (default $APP_TOKEN_APP_ID)")
 	fs.StringVar(&s.keyFile, "private-key-file", "", "the App's private key `file` (.pem) (default $APP_TOKEN_PRIVATE_KEY_FILE, or the PEM in $APP_TOKEN_PRIVATE_KEY)")
-	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL`: https://HOST/api/v3 for GitHub Enterprise Server (default $APP_TOKEN_API_URL, else https://api.github.com)")
+	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL`: https://HOST/api/v3 for GitHub Enterprise Server (default $APP_TOKEN_API_URL, else "+apiDefault+")")
+}
+
+// registerAppCommand is registerApp for the commands that talk to one API,
+// with --debug.
+func (s *credSettings) registerAppCommand(fs *flag.FlagSet) {
+	s.registerApp(fs, "https://api.github.com")
 	fs.BoolVar(&s.debug, "debug", false, "print each request (method, path, status, time) on stderr; never secrets (or set APP_TOKEN_DEBUG=1)")
 }
 
@@ -112,7 +118,7 @@ Which installation, as in the action:
 Examples:
   app-token token --client-id Iv23li... --private-key-file app.pem --owner octo-org
   app-token token --repositories octo-org/alpha,beta --permission contents=read --json`)
-	s.registerApp(fs)
+	s.registerAppCommand(fs)
 	fs.StringVar(&s.owner, "owner", "", "the `account` (user or organization) the app is installed on")
 	fs.StringVar(&s.repositories, "repositories", "", "narrow the token to these repositories (comma-separated; name or owner/name)")
 	fs.Var(&s.permissions, "permission", "narrow the token to `name=level` (repeatable), e.g. contents=read")
@@ -183,7 +189,7 @@ func (c *cli) cmdJWT(ctx context.Context, args []string) error {
 	fs := c.flags("jwt", "", `Print a JWT signed with the App's private key (RS256), for calls made as the
 App itself (curl -H "Authorization: Bearer $(app-token jwt ...)"). It is
 valid from 60 seconds ago for 10 minutes.`)
-	s.registerApp(fs)
+	s.registerAppCommand(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON: jwt, expires_at")
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -207,7 +213,7 @@ func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
 	var s credSettings
 	var asJSON bool
 	fs := c.flags("installations", "", "List the App's installations: ID, account, repository selection and permissions.")
-	s.registerApp(fs)
+	s.registerAppCommand(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	if err := c.parse(fs, args); err != nil {
 		return err

@@ -76,10 +76,7 @@ type credSettings struct {
 
 // register adds the flags that both "credential" and "setup-git" take.
 func (s *credSettings) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.clientID, "client-id", "", "the GitHub App's client ID (default $APP_TOKEN_CLIENT_ID)")
-	fs.StringVar(&s.appID, "app-id", "", "the GitHub App's numeric app ID, instead of the client ID (default $APP_TOKEN_APP_ID)")
-	fs.StringVar(&s.keyFile, "private-key-file", "", "the App's private key `file` (.pem) (default $APP_TOKEN_PRIVATE_KEY_FILE, or the PEM in $APP_TOKEN_PRIVATE_KEY)")
-	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL` for GitHub Enterprise Server or an emulator (default $APP_TOKEN_API_URL, else derived from the host)")
+	s.registerApp(fs, "derived from the host")
 	fs.StringVar(&s.host, "host", "", "the git `host` to answer for (default github.com, or the --api-url's host)")
 	fs.StringVar(&s.owner, "owner", "", "the account whose installation serves requests that name no repository")
 	fs.StringVar(&s.repositories, "repositories", "", "narrow tokens to these repositories of the owner (comma-separated)")
