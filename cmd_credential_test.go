@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -30,16 +29,8 @@ import (
 	"github.com/org/app-token/internal/store"
 )
 
-var credTestKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := emulator.GenerateKey()
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
 func credKeyPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(credTestKey())})
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey())})
 }
 
 // credWorld is an emulator on loopback, the App's key in a file and a
@@ -54,7 +45,7 @@ type credWorld struct {
 
 func newCredWorld(t *testing.T) *credWorld {
 	t.Helper()
-	w := &credWorld{em: emulator.NewWorld(credTestKey()), dir: t.TempDir()}
+	w := &credWorld{em: emulator.NewWorld(testKey()), dir: t.TempDir()}
 	w.api = httptest.NewServer(w.em)
 	t.Cleanup(w.api.Close)
 	w.keyFile = filepath.Join(w.dir, "key.pem")
@@ -999,7 +990,7 @@ func TestCredentialWithGit(t *testing.T) {
 		credMustGit(t, w.env, w.dir, "config", "--global", "user.name", "Previous Name")
 		before := credMustGit(t, w.env, w.dir, "config", "--global", "--list")
 
-		app, err := appauth.New(emulator.WorldClientID, credTestKey(), appauth.WithBaseURL(w.api.URL))
+		app, err := appauth.New(emulator.WorldClientID, testKey(), appauth.WithBaseURL(w.api.URL))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1086,7 +1077,7 @@ func TestCredentialWithGit(t *testing.T) {
 // BenchmarkCredentialWarmGet is one warm "credential get" in process: what
 // the helper adds to a process start when the token is cached.
 func BenchmarkCredentialWarmGet(b *testing.B) {
-	em := emulator.NewWorld(credTestKey())
+	em := emulator.NewWorld(testKey())
 	api := httptest.NewServer(em)
 	defer api.Close()
 	dir := b.TempDir()
@@ -1125,7 +1116,7 @@ func BenchmarkCredNewCLI(b *testing.B) {
 // parse the key, two requests to the emulator (each with a fresh JWT), two
 // cache files written.
 func BenchmarkCredentialColdGet(b *testing.B) {
-	em := emulator.NewWorld(credTestKey())
+	em := emulator.NewWorld(testKey())
 	api := httptest.NewServer(em)
 	defer api.Close()
 	dir := b.TempDir()

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"errors"
 	"io"
 	"net/http"
@@ -23,14 +22,6 @@ import (
 )
 
 func init() { loginScryptLogN = 10 } // see loginScryptLogN
-
-var loginTestKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := emulator.GenerateKey()
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
 
 const (
 	loginSecret   = "emulator-client-secret"
@@ -137,7 +128,7 @@ type loginWorld struct {
 func newLoginWorld(t *testing.T) *loginWorld {
 	t.Helper()
 	clock := &loginClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
-	em := emulator.NewWorld(loginTestKey(), emulator.WithClock(clock.Now))
+	em := emulator.NewWorld(testKey(), emulator.WithClock(clock.Now))
 	srv := httptest.NewServer(em)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
@@ -801,7 +792,7 @@ func TestLoginEndToEndBinary(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	em := emulator.NewWorld(loginTestKey())
+	em := emulator.NewWorld(testKey())
 	em.SetOAuth(emulator.OAuthSettings{DeviceInterval: time.Second})
 	em.OnDevice(emulator.DeviceBehaviour{Pending: 1, Decision: emulator.DeviceApprove})
 	srv := httptest.NewServer(em)
