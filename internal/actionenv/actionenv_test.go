@@ -1,0 +1,109 @@
+package actionenv
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runner(t *testing.T, env map[string]string) (*Runner, *bytes.Buffer) {
+	t.Helper()
+	var out bytes.Buffer
+	return New(func(k string) string { return env[k] }, &out), &out
+}
+
+func TestMaskEachLine(t *testing.T) {
+	t.Parallel()
+	r, out := runner(t, nil)
+	r.Mask("line one\r\n  line two  \n\nline three")
+	want := "::add-mask::line one\n::add-mask::line two\n::add-mask::line three\n"
+	if out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
+func TestOutputsAndStateRoundTrip(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STATE": filepath.Join(dir, "state")}
+	r, _ := runner(t, env)
+	if err := r.CheckFiles(); err != nil {
+		t.Fatal(err)
+	}
+	long := "ghs_1_" + strings.Repeat("abc.DEF-", 70)
+	if err := r.SetOutputs("token", long, "multi", "a\nb", "empty", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SaveState("token", long); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(env["GITHUB_OUTPUT"])
+	got := ReadFileCommands(string(b))
+	if got["token"] != long || got["multi"] != "a\nb" || got["empty"] != "" || len(got) != 3 {
+		t.Errorf("outputs read back as %q", got)
+	}
+	b, _ = os.ReadFile(env["GITHUB_STATE"])
+	if ReadFileCommands(string(b))["token"] != long {
+		t.Error("state did not round-trip")
+	}
+}
+
+func TestWriteFailureIsAnError(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "no", "such", "dir", "out"), "GITHUB_STATE": "x"}
+	r, _ := runner(t, env)
+	err := r.SetOutputs("token", "secret-value")
+	if err == nil || !strings.Contains(err.Error(), "GITHUB_OUTPUT") || strings.Contains(err.Error(), "secret-value") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestCheckFiles(t *testing.T) {
+	t.Parallel()
+	r, _ := runner(t, map[string]string{"GITHUB_STATE": "x"})
+	if err := r.CheckFiles(); err == nil || !strings.Contains(err.Error(), "GITHUB_OUTPUT not set") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestBool(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{"true": true, "True": true, "TRUE": true, "false": false, "FALSE": false, "": true} {
+		r, _ := runner(t, map[string]string{"INPUT_FLAG": v})
+		got, err := r.Bool("flag", true)
+		if err != nil || got != want {
+			t.Errorf("%q: %v, %v", v, got, err)
+		}
+	}
+	r, _ := runner(t, map[string]string{"INPUT_FLAG": "yes"})
+	if _, err := r.Bool("flag", false); err == nil || !strings.Contains(err.Error(), `flag: "yes" is not a boolean`) {
+		t.Errorf("yes: %v", err)
+	}
+}
+
+func TestDebugOnlyWithRunnerDebug(t *testing.T) {
+	t.Parallel()
+	r, out := runner(t, nil)
+	r.Debugf("hidden")
+	r2, out2 := runner(t, map[string]string{"RUNNER_DEBUG": "1"})
+	r2.Debugf("shown %d", 1)
+	if out.Len() != 0 || out2.String() != "::debug::shown 1\n" {
+		t.Errorf("%q %q", out.String(), out2.String())
+	}
+}
+
+func FuzzReadFileCommands(f *testing.F) {
+	f.Add("a=b\nc<<EOF\nx\ny\nEOF\n")
+	f.Add("token<<ghadelimiter_1\n\nghadelimiter_1")
+	f.Add("=\n<<\n")
+	f.Fuzz(func(t *testing.T, data string) {
+		got := ReadFileCommands(data)
+		for k := range got {
+			if strings.Contains(k, "\n") {
+				t.Fatalf("name %q holds a newline", k)
+			}
+		}
+	})
+}
