@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# install-tools.sh: installs the pinned tools that the tests and CI use into
+# $(go env GOPATH)/bin (or GOBIN), from the Go module proxy with `go install`.
+# A tool already installed at its pinned version is left alone, so a second
+# run costs a second. Usage: bash .ci/install-tools.sh [TOOL...]
+#
+#   act          github.com/nektos/act: act_e2e_test.go runs the action with it
+#                (the default: what `go test ./...` needs)
+#   govulncheck  golang.org/x/vuln: the vulnerability check of ci.yml (it
+#                reads vuln.go.dev, so it is no use offline)
+set -euo pipefail
+
+declare -A pkg=(
+  [act]=github.com/nektos/act@v0.2.89
+  [govulncheck]=golang.org/x/vuln/cmd/govulncheck@v1.8.0
+)
+bin=$(go env GOBIN)
+[[ -n $bin ]] || bin=$(go env GOPATH)/bin
+exe=$(go env GOEXE)
+
+tools=("$@")
+[[ ${#tools[@]} -gt 0 ]] || tools=(act)
+for tool in "${tools[@]}"; do
+  spec=${pkg[$tool]:-}
+  [[ -n $spec ]] || { echo "install-tools.sh: unknown tool \"$tool\" (known: ${!pkg[*]})" >&2; exit 2; }
+  path=${spec%@*} want=${spec#*@}
+  # `go version -m` reads the module version the binary was built from.
+  have=$(go version -m "$bin/$tool$exe" 2>/dev/null | awk '$1 == "mod" { print $3 }' || true)
+  if [[ $have == "$want" ]]; then
+    echo "install-tools.sh: $tool $want already in $bin"
+    continue
+  fi
+  start=$SECONDS
+  # Outside any module, with the environment's GOFLAGS ignored: the tool's own
+  # go.mod decides its dependencies, and this repository's go.mod is untouched.
+  (cd "${TMPDIR:-/tmp}" && GOFLAGS= GOWORK=off go install "$path@$want")
+  echo "install-tools.sh: installed $tool $want in $bin ($((SECONDS - start))s)"
+done
