@@ -172,7 +172,7 @@ test('the post step does nothing when the main step started no binary', async (t
 });
 
 test('a signal to the launcher reaches app-token, and the launcher ends the same way',
-  { skip: process.platform === 'win32' && 'Windows has no POSIX signals', timeout: 30000 }, async (t) => {
+  { skip: process.platform === 'win32' && 'Windows has no POSIX signals', timeout: 120000 }, async (t) => {
     const fake = h.fakeBinary();
     const s = setup(t, { checksums: listed(h.sha256(fake)), dist: { [ASSET]: fake } }, { FAKE_WAIT: '1' });
     let sent = false;

@@ -188,7 +188,11 @@ async function fetchOnce(url, dest, env, maxBytes) {
       res.on('aborted', () => fail(Object.assign(new Error(`GET ${shown(url)}: connection lost`), { retry: true })));
       res.on('error', (err) => fail(Object.assign(new Error(`GET ${shown(url)}: ${err.message}`), { retry: true })));
       out.on('error', fail);
-      out.on('finish', () => resolve(hash.digest('hex')));
+      // 'close', not 'finish': the file must be closed before anyone runs it
+      // (Linux refuses to exec a file open for writing: ETXTBSY).
+      out.on('close', () => {
+        if (!failed) resolve(hash.digest('hex'));
+      });
       res.pipe(out);
     });
   }

@@ -125,13 +125,13 @@ function install(tmp, dest) {
   }
 }
 
-// sourceFingerprint hashes what `go build .` reads: go.mod, go.sum and the
-// root's non-test .go files, and every non-test, non-doc file in the other
-// package folders (for //go:embed), skipping folders Go ignores (testdata,
-// ".x", "_x") and the action's own non-Go folders.
-function sourceFingerprint(root) {
+// sourceFiles calls visit for each file that `go build .` reads: go.mod,
+// go.sum and the root's non-test .go files, and every non-test, non-doc file
+// in the other package folders (for //go:embed), skipping folders Go ignores
+// (testdata, ".x", "_x") and the action's own non-Go folders. The order is
+// stable.
+function sourceFiles(root, visit) {
   const skip = new Set(['testdata', 'node_modules', 'dist', 'launcher', 'bench', 'examples', 'scripts']);
-  const h = crypto.createHash('sha256');
   const walk = (dir, rel) => {
     const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const e of entries) {
@@ -143,12 +143,70 @@ function sourceFingerprint(root) {
       }
       if (!e.isFile() || name.endsWith('_test.go') || name.endsWith('.md')) continue;
       if (!rel && !(name.endsWith('.go') || name === 'go.mod' || name === 'go.sum')) continue;
-      const data = fs.readFileSync(path.join(dir, name));
-      h.update(`${r}\0${data.length}\0`).update(data);
+      visit(r, path.join(dir, name));
     }
   };
   walk(root, '');
+}
+
+// sourceFingerprint is the SHA-256 of the source files' names and contents:
+// the key of a source build, the same for every copy of the same source.
+function sourceFingerprint(root) {
+  const h = crypto.createHash('sha256');
+  sourceFiles(root, (rel, file) => {
+    const data = fs.readFileSync(file);
+    h.update(`${rel}\0${data.length}\0`).update(data);
+  });
   return h.digest('hex');
+}
+
+// statListing lists the source files with what git's index also trusts to
+// notice a change without reading: size, mtime, ctime (which no tool can set
+// back) and inode. It is much cheaper than sourceFingerprint.
+function statListing(root) {
+  let out = '';
+  sourceFiles(root, (rel, file) => {
+    const st = fs.statSync(file);
+    out += `${rel}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}\n`;
+  });
+  return out;
+}
+
+// fnv1a is a 32-bit FNV-1a hash of s, only to name memo files: a memo is used
+// only when its whole listing matches, so a collision costs a rehash, no more.
+function fnv1a(s) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+// sourceKey returns the fingerprint of the source in root. A memo, named
+// after the stat listing and holding it, spares the hashing while the files
+// are untouched; copies of the tree (act, a fresh checkout) are hashed.
+function sourceKey(root, cache) {
+  const listing = `${root}\n${statListing(root)}`;
+  const dir = path.join(cache, 'source', 'memo');
+  const memo = path.join(dir, `${fnv1a(listing)}.txt`);
+  try {
+    const text = fs.readFileSync(memo, 'utf8');
+    const cut = text.lastIndexOf('\n=');
+    if (text.slice(0, cut + 1) === listing) return text.slice(cut + 2);
+  } catch { /* no memo yet */ }
+  const key = sourceFingerprint(root).slice(0, 32);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const old = fs.readdirSync(dir);
+    if (old.length > 200) {
+      // Copies of the tree (one per act run) leave memos that never match
+      // again: drop the oldest half.
+      old.map((f) => [f, fs.statSync(path.join(dir, f)).mtimeMs]).sort((a, b) => a[1] - b[1])
+        .slice(0, old.length / 2).forEach(([f]) => fs.rmSync(path.join(dir, f), { force: true }));
+    }
+    const tmp = `${memo}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${listing}=${key}`);
+    fs.renameSync(tmp, memo);
+  } catch { /* a memo is only a shortcut */ }
+  return key;
 }
 
 // escapeData escapes a workflow command's message.
@@ -210,7 +268,7 @@ async function resolve(o) {
     }
   }
 
-  const key = sourceFingerprint(root).slice(0, 32);
+  const key = sourceKey(root, cache);
   const dir = path.join(cache, 'source', `${key}-${asset.replace(/^app-token-|\.exe$/g, '')}`);
   const bin = path.join(dir, exe);
   if (isFile(bin)) return bin;
@@ -302,4 +360,4 @@ async function main(subcommand) {
   }
 }
 
-module.exports = { main, resolve, assetName, parseChecksums, serverURLs, sourceFingerprint, cacheRoot, LaunchError };
+module.exports = { main, resolve, assetName, parseChecksums, serverURLs, sourceFingerprint, sourceKey, cacheRoot, LaunchError };

@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const path = require('path');
-const { assetName, parseChecksums, serverURLs, sourceFingerprint, resolve, LaunchError } = require('./launch');
+const { assetName, parseChecksums, serverURLs, sourceFingerprint, sourceKey, resolve, LaunchError } = require('./launch');
 const { tempDir } = require('./testdata/helpers');
 
 test('assetName maps every supported platform to its release asset', () => {
@@ -82,4 +82,29 @@ test('sourceFingerprint changes with the Go source only', (t) => {
     write(rel, text);
     assert.notEqual(sourceFingerprint(root), before, `${rel} did not change the fingerprint`);
   }
+});
+
+test('sourceKey trusts its memo while the files are untouched, and rehashes any change', (t) => {
+  const root = tempDir(t);
+  const cache = tempDir(t);
+  fs.writeFileSync(path.join(root, 'go.mod'), 'module x\n');
+  fs.writeFileSync(path.join(root, 'main.go'), 'package main // a\n');
+  const key = sourceKey(root, cache);
+  assert.equal(key, sourceFingerprint(root).slice(0, 32));
+
+  // The memo answers without reading the files: doctor its key to see it used.
+  const memoDir = path.join(cache, 'source', 'memo');
+  const [memo] = fs.readdirSync(memoDir);
+  const text = fs.readFileSync(path.join(memoDir, memo), 'utf8');
+  fs.writeFileSync(path.join(memoDir, memo), text.replace(/=[0-9a-f]{32}$/, '=from-the-memo'));
+  assert.equal(sourceKey(root, cache), 'from-the-memo');
+
+  // Same size, mtime put back: the ctime still gives the edit away.
+  const file = path.join(root, 'main.go');
+  const { atime, mtime } = fs.statSync(file);
+  fs.writeFileSync(file, 'package main // b\n');
+  fs.utimesSync(file, atime, mtime);
+  const changed = sourceKey(root, cache);
+  assert.equal(changed, sourceFingerprint(root).slice(0, 32));
+  assert.notEqual(changed, key);
 });
