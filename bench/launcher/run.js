@@ -69,47 +69,46 @@ function noopCase(dir) {
   return { name: 'launcher+noop', args: [path.join(root, 'launcher', 'main.js')], env: runnerEnv(dir, {}) };
 }
 
-// appTokenCase runs the real main step against `app-token emulator`, whose
-// printed KEY=VALUE lines (workflow env and secrets) become the inputs. It
-// returns null, with the reason, when this tree's app-token cannot do that yet.
+// appTokenCase runs the real main step against `app-token emulator`, with
+// the test App it writes into --dir as the inputs. It returns { skip } with
+// the reason when this tree's app-token cannot do that.
 async function appTokenCase(dir, cleanup) {
   const bin = path.join(dir, `app-token${process.platform === 'win32' ? '.exe' : ''}`);
   const build = spawnSync('go', ['build', '-o', bin, '.'], { cwd: REPO, stdio: 'inherit' });
   if (build.status !== 0) return { skip: 'go build failed' };
-  const emu = spawn(bin, ['emulator', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const emuDir = path.join(dir, 'emulator');
+  fs.mkdirSync(emuDir);
+  const emu = spawn(bin, ['emulator', '--listen', '127.0.0.1:0', '--dir', emuDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanup.push(() => emu.kill());
-  const vars = await new Promise((resolve) => {
+  const url = await new Promise((resolve) => {
     let out = '';
     const timer = setTimeout(() => resolve(null), 20000);
     emu.stdout.on('data', (d) => {
       out += d;
-      const got = parseEmulatorOutput(out);
-      if (got) {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
         clearTimeout(timer);
-        resolve(got);
+        resolve(m[1]);
       }
     });
     emu.on('exit', () => resolve(null));
   });
-  if (!vars) return { skip: '`app-token emulator` did not print its settings' };
+  if (!url) return { skip: '`app-token emulator` did not start' };
+  // emulator.env: KEY=value lines naming the client ID and the key file.
+  const vars = Object.fromEntries(fs.readFileSync(path.join(emuDir, 'emulator.env'), 'utf8')
+    .split('\n').filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2)));
   return {
     name: 'launcher+app-token',
     args: [path.join(REPO, 'launcher', 'main.js')],
-    env: runnerEnv(dir, { ...vars, GITHUB_REPOSITORY: vars.GITHUB_REPOSITORY || 'octo-org/alpha' }),
+    env: runnerEnv(dir, {
+      'INPUT_CLIENT-ID': vars.APP_TOKEN_CLIENT_ID,
+      'INPUT_PRIVATE-KEY': fs.readFileSync(vars.APP_TOKEN_PRIVATE_KEY_FILE, 'utf8'),
+      'INPUT_GITHUB-API-URL': url,
+      INPUT_OWNER: 'octo-org',
+      'INPUT_SKIP-TOKEN-REVOKE': 'true',
+      GITHUB_REPOSITORY: 'octo-org/alpha',
+    }),
   };
-}
-
-// parseEmulatorOutput turns the emulator's settings file into the inputs of
-// the main step, once the whole file has been printed.
-function parseEmulatorOutput(out) {
-  const file = /--secret-file (\S+)/.exec(out);
-  const api = /(http:\/\/127\.0\.0\.1:\d+\S*)/.exec(out);
-  const client = /\b(Iv\w+)\b/.exec(out);
-  if (!file || !api || !client || !fs.existsSync(file[1])) return null;
-  const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/.exec(
-    fs.readFileSync(file[1], 'utf8').replace(/\\n/g, '\n'));
-  if (!key) return null;
-  return { 'INPUT_CLIENT-ID': client[1], 'INPUT_PRIVATE-KEY': key[0], 'INPUT_GITHUB-API-URL': api[1], 'INPUT_OWNER': 'octo-org' };
 }
 
 async function main() {
