@@ -15,8 +15,9 @@
 
 const fs = require('fs');
 const path = require('path');
-const crypto = require('crypto');
 const { spawn } = require('child_process');
+// crypto is required where it is used: loading it costs about 2 ms, which a
+// cache hit, the common case, does not need to pay.
 
 const OS = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
 const ARCH = { x64: 'amd64', arm64: 'arm64' };
@@ -94,7 +95,7 @@ function cacheRoot(env, platform) {
 }
 
 function sha256File(file) {
-  const h = crypto.createHash('sha256');
+  const h = require('crypto').createHash('sha256');
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
@@ -111,6 +112,11 @@ function isFile(p) {
   } catch {
     return false;
   }
+}
+
+// tempName is a name next to file for this process to write, then rename.
+function tempName(file, ext) {
+  return `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp${ext}`;
 }
 
 // install moves a finished temporary file to its final name. Renames are
@@ -152,7 +158,7 @@ function sourceFiles(root, visit) {
 // sourceFingerprint is the SHA-256 of the source files' names and contents:
 // the key of a source build, the same for every copy of the same source.
 function sourceFingerprint(root) {
-  const h = crypto.createHash('sha256');
+  const h = require('crypto').createHash('sha256');
   sourceFiles(root, (rel, file) => {
     const data = fs.readFileSync(file);
     h.update(`${rel}\0${data.length}\0`).update(data);
@@ -244,7 +250,7 @@ async function resolve(o) {
       const urls = serverURLs(env).map((s) =>
         `${s}/${env.GITHUB_ACTION_REPOSITORY}/releases/download/${encodeURIComponent(list.version)}/${asset}`);
       fs.mkdirSync(dir, { recursive: true });
-      const tmp = `${bin}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+      const tmp = tempName(bin, '');
       const failures = [];
       for (const url of urls) {
         log(`app-token: downloading ${url}`);
@@ -277,7 +283,7 @@ async function resolve(o) {
   }
   log(`app-token: building from source (${why})`);
   fs.mkdirSync(dir, { recursive: true });
-  const tmp = `${bin}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp${platform === 'win32' ? '.exe' : ''}`;
+  const tmp = tempName(bin, platform === 'win32' ? '.exe' : '');
   await goBuild(root, tmp, key, env, why);
   install(tmp, bin);
   return bin;

@@ -6,6 +6,8 @@
 //
 // Cases:
 //   node -e 0           the floor: starting Node at all
+//   spawn+noop          a two-line script that only spawns that noop binary:
+//                       the least any launcher written in Node can cost
 //   launcher+noop       main.js finding its cached source build (a throwaway
 //                       tree holding launcher/testdata/fakeapp, a Go program
 //                       that exits at once): the launcher's own cost
@@ -117,7 +119,14 @@ async function main() {
   try {
     const cases = [{ name: 'node -e 0', args: ['-e', '0'], env: process.env }];
     fs.mkdirSync(path.join(dir, 'noop'));
-    cases.push(noopCase(path.join(dir, 'noop')));
+    const noop = noopCase(path.join(dir, 'noop'));
+    timeOnce(noop.args, noop.env); // the source build; its state line names the binary
+    const built = /^launcher-binary=(.*)$/m.exec(fs.readFileSync(noop.env.GITHUB_STATE, 'utf8'))[1];
+    const spawnOnly = path.join(dir, 'spawn-only.js');
+    fs.writeFileSync(spawnOnly, "const c = require('child_process').spawn(process.argv[2], ['action'], { stdio: 'inherit' });\n" +
+      "c.on('exit', (code) => { process.exitCode = code; });\n");
+    cases.push({ name: 'spawn+noop', args: [spawnOnly, built], env: noop.env });
+    cases.push(noop);
     fs.mkdirSync(path.join(dir, 'real'));
     const real = await appTokenCase(path.join(dir, 'real'), cleanup);
     if (real.skip) console.log(`launcher+app-token: not measured (${real.skip})`);
