@@ -115,6 +115,18 @@ test('the release asset is downloaded, verified, cached for later jobs and reuse
   assert.equal(srv.seen.length, 2);
 });
 
+test('a local action (uses: ./) downloads from the workflow repository\'s release', async (t) => {
+  const fake = h.fakeBinary();
+  const srv = await releaseServer(t, fs.readFileSync(fake));
+  const s = setup(t, { checksums: listed(h.sha256(fake)) }, { 'INPUT_GITHUB-API-URL': srv.api, GITHUB_REPOSITORY: REPO });
+  delete s.env.GITHUB_ACTION_REPOSITORY;
+  delete s.env.GITHUB_ACTION_REF;
+  const r = await h.runLauncher(s.root, 'main.js', s.env);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^fakeapp action version=dev\n/);
+  assert.deepEqual(srv.seen, [DOWNLOAD, `/storage/${ASSET}?sig=x`]);
+});
+
 test('a swapped release asset is refused and not cached', async (t) => {
   const fake = h.fakeBinary();
   const swapped = Buffer.concat([fs.readFileSync(fake), Buffer.from('evil')]);

@@ -244,11 +244,15 @@ async function resolve(o) {
     const dir = path.join(cache, list.version, `${asset.replace(/\.exe$/, '')}-${want.slice(0, 16)}`);
     const bin = path.join(dir, exe);
     if (isFile(bin)) return bin;
-    if (!env.GITHUB_ACTION_REPOSITORY) {
-      why = 'GITHUB_ACTION_REPOSITORY is not set, so the release cannot be found';
+    // A local action (uses: ./) has no GITHUB_ACTION_REPOSITORY: it is the
+    // workflow's own repository. Any other source is safe to try too, as
+    // nothing runs unless its checksum matches.
+    const repo = env.GITHUB_ACTION_REPOSITORY || env.GITHUB_REPOSITORY;
+    if (!repo) {
+      why = 'neither GITHUB_ACTION_REPOSITORY nor GITHUB_REPOSITORY is set, so the release cannot be found';
     } else {
       const urls = serverURLs(env).map((s) =>
-        `${s}/${env.GITHUB_ACTION_REPOSITORY}/releases/download/${encodeURIComponent(list.version)}/${asset}`);
+        `${s}/${repo}/releases/download/${encodeURIComponent(list.version)}/${asset}`);
       fs.mkdirSync(dir, { recursive: true });
       const tmp = tempName(bin, '');
       const failures = [];
