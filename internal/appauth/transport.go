@@ -26,8 +26,10 @@ const maxPeek = 64 << 10
 // RateLimitError means GitHub's rate limit (primary or secondary) is
 // exhausted for longer than it is worth waiting.
 type RateLimitError struct {
-	// Until is when GitHub expects to accept requests again.
+	// Until is when GitHub expects to accept requests again, and In how
+	// long that was from when it answered.
 	Until time.Time
+	In    time.Duration
 	// Secondary is true for GitHub's secondary (abuse) rate limits.
 	Secondary bool
 }
@@ -38,7 +40,7 @@ func (e *RateLimitError) Error() string {
 		kind = "secondary rate limit"
 	}
 	return fmt.Sprintf("GitHub's %s is exhausted until %s (in %s): retry after that",
-		kind, e.Until.UTC().Format("15:04:05 UTC"), time.Until(e.Until).Round(time.Second))
+		kind, e.Until.UTC().Format("15:04:05 UTC"), e.In.Round(time.Second))
 }
 
 // retryTransport retries GitHub's transient failures: network errors and 5xx
@@ -102,13 +104,11 @@ func (t *retryTransport) classify(resp *http.Response, err error, attempt int) (
 	if !limited {
 		return 0, false, nil
 	}
-	until := t.rateLimitEnd(resp, secondary)
-	wait = time.Until(until)
-	if wait < 0 {
-		wait = 0
-	}
+	now := t.app.now()
+	until := rateLimitEnd(resp, now)
+	wait = max(until.Sub(now), 0)
 	if wait > maxRateLimitWait || !canRetry {
-		return 0, false, &RateLimitError{Until: until, Secondary: secondary}
+		return 0, false, &RateLimitError{Until: until, In: wait, Secondary: secondary}
 	}
 	return wait, true, nil
 }
@@ -135,8 +135,7 @@ func rateLimited(resp *http.Response) (limited, secondary bool) {
 // rateLimitEnd is when GitHub says to come back: Retry-After seconds, else
 // x-ratelimit-reset (read against GitHub's Date), else a minute, which
 // GitHub's docs advise for secondary limits that name no time.
-func (t *retryTransport) rateLimitEnd(resp *http.Response, secondary bool) time.Time {
-	now := time.Now()
+func rateLimitEnd(resp *http.Response, now time.Time) time.Time {
 	if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s >= 0 {
 		return now.Add(time.Duration(s) * time.Second)
 	}
