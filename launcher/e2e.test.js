@@ -162,7 +162,7 @@ test('a release without this platform\'s asset falls back to a source build', as
   const r = await h.runLauncher(s.root, 'main.js', s.env);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stderr, /building from source \(no release binary could be downloaded \(GET http:\/\/127\.0\.0\.1:\d+\/storage\/\S+: HTTP 404\)\)/);
-  assert.match(r.stdout, /^fakeapp action version=source-/);
+  assert.match(r.stdout, /^::warning::app-token: building from source: no release binary could be downloaded \(GET http:\/\/127\.0\.0\.1:\d+\/storage\/\S+: HTTP 404\)\nfakeapp action version=source-/);
 });
 
 test('a source build without go says what to do', async (t) => {

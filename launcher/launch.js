@@ -10,8 +10,10 @@
 //  3. the GitHub release named in launcher/checksums.txt, downloaded (through
 //     HTTPS_PROXY if set) and run only if its SHA-256 matches the list;
 //  4. a build from source (`go build`), cached under a fingerprint of the source.
-// The list is part of the action's tree at the ref the workflow uses, so a pin
-// on a tag or commit also pins the binary. Only node builtins are used.
+// The list is part of the action's tree at the ref the workflow uses, and it
+// names the release the binaries belong to: @v1, @v1.2.3 and @<commit SHA> of a
+// release commit all find v1.2.3's binaries, and a pin on any of them also pins
+// the binary. Other refs have an empty list. Only node builtins are used.
 
 const fs = require('fs');
 const path = require('path');
@@ -222,7 +224,7 @@ function escapeData(s) {
 
 // resolve returns the path of a verified or freshly built app-token binary.
 async function resolve(o) {
-  const { root, env, platform, arch, log } = o;
+  const { root, env, platform, arch, log, warn = log } = o;
   const asset = assetName(platform, arch);
   const exe = platform === 'win32' ? 'app-token.exe' : 'app-token';
   const listFile = path.join(root, 'launcher', 'checksums.txt');
@@ -285,6 +287,7 @@ async function resolve(o) {
   if (!isFile(path.join(root, 'go.mod'))) {
     throw new LaunchError(`${why}, and this copy of the action has no Go source to build from: use a released version`);
   }
+  if (want) warn(`app-token: building from source: ${why}`);
   log(`app-token: building from source (${why})`);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = tempName(bin, platform === 'win32' ? '.exe' : '');
@@ -298,7 +301,7 @@ function goBuild(root, out, key, env, why) {
   // and the version stamp below already names the source.
   const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=-X main.version=source-${key.slice(0, 12)}`, '-o', out, '.'];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(env.APP_TOKEN_GO || 'go', args, {
+    const child = spawn('go', args, {
       cwd: root,
       env: { ...env, CGO_ENABLED: '0', GOWORK: 'off' },
       stdio: ['ignore', 2, 2], // go's chatter must not reach stdout, where workflow commands go
@@ -356,10 +359,17 @@ async function main(subcommand) {
       if (!isFile(bin)) bin = undefined;
     }
     if (!bin) {
-      bin = await resolve({ root, env, platform: process.platform, arch: process.arch, log: (m) => process.stderr.write(`${m}\n`) });
+      bin = await resolve({
+        root,
+        env,
+        platform: process.platform,
+        arch: process.arch,
+        log: (m) => process.stderr.write(`${m}\n`),
+        warn: (m) => process.stdout.write(`::warning::${escapeData(m)}\n`),
+      });
     }
     debug(`app-token: running ${bin} ${subcommand}`);
-    if (subcommand === 'action' && env.GITHUB_STATE) {
+    if (subcommand === 'action' && env.GITHUB_STATE && !/[\r\n]/.test(bin)) {
       fs.appendFileSync(env.GITHUB_STATE, `${STATE_BINARY}=${bin}\n`);
     }
     runBinary(bin, subcommand, env);
