@@ -25,7 +25,7 @@ func actVersion(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`\[act\]=github\.com/nektos/act@v(\S+)`).FindSubmatch(b)
+	m := regexp.MustCompile(`github\.com/nektos/act@v(\d+\.\d+\.\d+)`).FindSubmatch(b)
 	if m == nil {
 		t.Fatal(".ci/install-tools.sh pins no github.com/nektos/act version")
 	}

@@ -10,19 +10,21 @@
 #                reads vuln.go.dev, so it is no use offline)
 set -euo pipefail
 
-declare -A pkg=(
-  [act]=github.com/nektos/act@v0.2.89
-  [govulncheck]=golang.org/x/vuln/cmd/govulncheck@v1.8.0
-)
+# Plain case, no associative array: macOS's /bin/bash is 3.2.
+spec_of() {
+  case $1 in
+  act) echo github.com/nektos/act@v0.2.89 ;;
+  govulncheck) echo golang.org/x/vuln/cmd/govulncheck@v1.8.0 ;;
+  esac
+}
 bin=$(go env GOBIN)
 [[ -n $bin ]] || bin=$(go env GOPATH)/bin
 exe=$(go env GOEXE)
 
-tools=("$@")
-[[ ${#tools[@]} -gt 0 ]] || tools=(act)
-for tool in "${tools[@]}"; do
-  spec=${pkg[$tool]:-}
-  [[ -n $spec ]] || { echo "install-tools.sh: unknown tool \"$tool\" (known: ${!pkg[*]})" >&2; exit 2; }
+[[ $# -gt 0 ]] || set -- act
+for tool in "$@"; do
+  spec=$(spec_of "$tool")
+  [[ -n $spec ]] || { echo "install-tools.sh: unknown tool \"$tool\" (known: act, govulncheck)" >&2; exit 2; }
   path=${spec%@*} want=${spec#*@}
   # `go version -m` reads the module version the binary was built from.
   have=$(go version -m "$bin/$tool$exe" 2>/dev/null | awk '$1 == "mod" { print $3 }' || true)
