@@ -1,6 +1,6 @@
 'use strict';
-// Launcher overhead on a cache hit: the median wall time of `node
-// launcher/main.js` against a bare `node -e 0`, over N interleaved runs.
+// Launcher overhead on a cache hit: the wall time of `node launcher/main.js`
+// against a bare `node -e 0`, over N rounds that run every case in turn.
 //
 //   node bench/launcher/run.js [-n 20] [--budget-ms 15]
 //
@@ -138,13 +138,15 @@ async function main() {
     }
     for (let i = 0; i < RUNS; i++) for (const c of cases) c.ms.push(timeOnce(c.args, c.env));
 
-    const floor = median(cases[0].ms);
+    // "over floor" is the median of the per-round differences: each round
+    // runs every case back to back, so a machine that slows down for a while
+    // moves both sides of a difference.
     let over = false;
     console.log(`${RUNS} runs each, ${process.platform}/${process.arch}, node ${process.version}`);
     console.log('case                 median     min     max   over floor');
     for (const c of cases) {
       const m = median(c.ms);
-      const extra = m - floor;
+      const extra = median(c.ms.map((ms, i) => ms - cases[0].ms[i]));
       if (c !== cases[0] && extra > BUDGET_MS) over = true;
       console.log(`${c.name.padEnd(18)} ${m.toFixed(1).padStart(8)} ${Math.min(...c.ms).toFixed(1).padStart(7)} ` +
         `${Math.max(...c.ms).toFixed(1).padStart(7)} ${c === cases[0] ? '' : `${extra >= 0 ? '+' : ''}${extra.toFixed(1)} ms`.padStart(12)}`);
