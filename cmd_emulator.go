@@ -76,11 +76,11 @@ In a workflow:
       client-id: ${{ secrets.APP_CLIENT_ID }}
       private-key: ${{ secrets.APP_PRIVATE_KEY }}
       owner: %[5]s
-      github-api-url: %[1]s
+      github-api-url: ${{ vars.APP_TOKEN_API_URL }}
 
-Dry run with act (no Docker):
-  act push -P ubuntu-latest=-self-hosted --secret-file %[9]s \
-    --env GITHUB_API_URL=%[1]s --local-repository org/app-token-action@v1=.
+Dry run with act (no Docker), from a checkout of the action:
+  act push -P ubuntu-latest=-self-hosted --local-repository org/app-token-action@v1=$PWD \
+    --secret-file %[9]s --var APP_TOKEN_API_URL=%[1]s
 
 From a shell:  set -a; . %[10]s; set +a; app-token token --owner %[5]s
 `, url, emulator.WorldAppSlug, emulator.WorldClientID, emulator.WorldOrgInstID, emulator.WorldOrg,

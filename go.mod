@@ -2,6 +2,8 @@ module github.com/org/app-token
 
 go 1.26.0
 
+toolchain go1.26.8
+
 require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-github/v89 v89.0.0
