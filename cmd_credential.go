@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -342,33 +341,13 @@ func (c *cli) credKey(s *credSettings) ([]byte, string, error) {
 }
 
 // credCacheDir is where the helper keeps its cache: APP_TOKEN_CACHE_DIR,
-// else app-token's folder in the user cache folder, as os.UserCacheDir
-// finds it, read through getenv.
+// else app-token's folder in the user cache folder.
 func credCacheDir(getenv func(string) string) (string, error) {
-	if d := getenv("APP_TOKEN_CACHE_DIR"); d != "" {
-		return filepath.Join(d, "git-credential"), nil
+	dir, err := userDir(getenv, false, "APP_TOKEN_CACHE_DIR")
+	if err != nil {
+		return "", err
 	}
-	var base string
-	switch runtime.GOOS {
-	case "windows":
-		base = getenv("LocalAppData")
-	case "darwin", "ios":
-		if h := getenv("HOME"); h != "" {
-			base = filepath.Join(h, "Library", "Caches")
-		}
-	default:
-		base = getenv("XDG_CACHE_HOME")
-		if !filepath.IsAbs(base) {
-			base = ""
-			if h := getenv("HOME"); h != "" {
-				base = filepath.Join(h, ".cache")
-			}
-		}
-	}
-	if base == "" {
-		return "", errors.New("no user cache folder (set APP_TOKEN_CACHE_DIR)")
-	}
-	return filepath.Join(base, "app-token", "git-credential"), nil
+	return filepath.Join(dir, "git-credential"), nil
 }
 
 // credNames names settings in appauth's advice as the helper's user sets

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -204,30 +203,7 @@ func loginHostOf(githubURL string) (string, error) {
 // APP_TOKEN_CONFIG_DIR, else app-token's folder in the user config folder,
 // as os.UserConfigDir finds it, read through getenv.
 func loginConfigDir(getenv func(string) string) (string, error) {
-	if d := getenv(envConfigDir); d != "" {
-		return d, nil
-	}
-	var base string
-	switch runtime.GOOS {
-	case "windows":
-		base = getenv("AppData")
-	case "darwin", "ios":
-		if h := getenv("HOME"); h != "" {
-			base = filepath.Join(h, "Library", "Application Support")
-		}
-	default:
-		base = getenv("XDG_CONFIG_HOME")
-		if !filepath.IsAbs(base) {
-			base = ""
-			if h := getenv("HOME"); h != "" {
-				base = filepath.Join(h, ".config")
-			}
-		}
-	}
-	if base == "" {
-		return "", fmt.Errorf("no user config folder: set %s", envConfigDir)
-	}
-	return filepath.Join(base, "app-token"), nil
+	return userDir(getenv, true, envConfigDir)
 }
 
 // loginScryptLogN is the scrypt cost of new token files: 0 is the store's
