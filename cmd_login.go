@@ -568,22 +568,32 @@ func (c *cli) freshSignIn(ctx context.Context, st *store.Store, e store.Entry, s
 	return e, err
 }
 
-func (c *cli) cmdStatus(ctx context.Context, args []string) error {
-	fs := c.flags("status", "", statusHelp)
-	var f signInFlags
-	f.register(fs, false)
+// openSignIn parses the flags of status, user-token and logout, which take
+// no arguments, and opens the store their sign-in lives in.
+func (c *cli) openSignIn(fs *flag.FlagSet, f *signInFlags, args []string) (signInTarget, *store.Store, error) {
 	if err := c.parse(fs, args); err != nil {
-		return err
+		return signInTarget{}, nil, err
 	}
 	if fs.NArg() > 0 {
-		return usagef("status takes no arguments, got %q", fs.Arg(0))
+		return signInTarget{}, nil, usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
 	}
 	f.resolve(fs, c.getenv)
 	t, err := f.target()
 	if err != nil {
-		return err
+		return signInTarget{}, nil, err
 	}
 	st, err := c.userStore(false)
+	if err != nil {
+		return signInTarget{}, nil, err
+	}
+	return t, st, nil
+}
+
+func (c *cli) cmdStatus(ctx context.Context, args []string) error {
+	fs := c.flags("status", "", statusHelp)
+	var f signInFlags
+	f.register(fs, false)
+	t, st, err := c.openSignIn(fs, &f, args)
 	if err != nil {
 		return err
 	}
@@ -659,18 +669,7 @@ func (c *cli) cmdUserToken(ctx context.Context, args []string) error {
 	fs := c.flags("user-token", "", userTokenHelp)
 	var f signInFlags
 	f.register(fs, true)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("user-token takes no arguments, got %q", fs.Arg(0))
-	}
-	f.resolve(fs, c.getenv)
-	t, err := f.target()
-	if err != nil {
-		return err
-	}
-	st, err := c.userStore(false)
+	t, st, err := c.openSignIn(fs, &f, args)
 	if err != nil {
 		return err
 	}
@@ -694,18 +693,7 @@ func (c *cli) cmdLogout(ctx context.Context, args []string) error {
 	var f signInFlags
 	f.register(fs, true)
 	revoke := fs.Bool("revoke", false, "also revoke the access token on GitHub (needs the client secret)")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("logout takes no arguments, got %q", fs.Arg(0))
-	}
-	f.resolve(fs, c.getenv)
-	t, err := f.target()
-	if err != nil {
-		return err
-	}
-	st, err := c.userStore(false)
+	t, st, err := c.openSignIn(fs, &f, args)
 	if err != nil {
 		return err
 	}
