@@ -77,16 +77,14 @@ func run(n int) error {
 		return fmt.Errorf("warm-up run: %v\n%s", err, out)
 	}
 
-	bare, err := timeRuns(n, func(int) *exec.Cmd { return exec.Command(node, "-e", "0") })
-	if err != nil {
-		return err
-	}
 	before := len(emu.Requests())
-	mainStep, err := timeRuns(n, func(i int) *exec.Cmd {
-		c := exec.Command(node, "launcher/main.js")
-		c.Env = step(i)
-		return c
-	})
+	bare, mainStep, over, err := interleave(n,
+		func(int) *exec.Cmd { return exec.Command(node, "-e", "0") },
+		func(i int) *exec.Cmd {
+			c := exec.Command(node, "launcher/main.js")
+			c.Env = step(i)
+			return c
+		})
 	if err != nil {
 		return err
 	}
@@ -120,7 +118,7 @@ func run(n int) error {
 
 	fmt.Printf("\nmain step, launcher included (median of %d): %s\n", n, mainStep)
 	fmt.Printf("bare node -e 0 (median of %d):                %s\n", n, bare)
-	fmt.Printf("overhead over bare node:                      %s (target: under 15ms)\n", mainStep-bare)
+	fmt.Printf("overhead over bare node (median of per-round differences): %s (target: under 15ms)\n", over)
 	fmt.Printf("with installation-id (median of %d):          %s\n", n, byID)
 	fmt.Printf("API requests per token:                       %.2f (target: 2)\n", perToken)
 	fmt.Printf("API requests per token with installation-id:  %.2f (target: 1)\n", perTokenByID)
@@ -128,19 +126,51 @@ func run(n int) error {
 	return nil
 }
 
+// interleave runs a and b in turn, n rounds, and returns their medians and
+// the median of the per-round differences b-a, which a machine that speeds
+// up or slows down for a while disturbs less than the difference of medians.
+func interleave(n int, a, b func(i int) *exec.Cmd) (ma, mb, diff time.Duration, err error) {
+	var ta, tb, td []time.Duration
+	for i := range n {
+		da, err := timeRun(a(i))
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		db, err := timeRun(b(i))
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		ta, tb, td = append(ta, da), append(tb, db), append(td, db-da)
+	}
+	return median(ta), median(tb), median(td), nil
+}
+
+func timeRun(c *exec.Cmd) (time.Duration, error) {
+	start := time.Now()
+	if out, err := c.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("%s: %v\n%s", strings.Join(c.Args, " "), err, out)
+	}
+	return time.Since(start), nil
+}
+
+func median(d []time.Duration) time.Duration {
+	d = slices.Clone(d)
+	slices.Sort(d)
+	n := len(d)
+	return (d[(n-1)/2] + d[n/2]) / 2
+}
+
 // timeRuns runs n commands one after another and returns the median time.
 func timeRuns(n int, cmd func(i int) *exec.Cmd) (time.Duration, error) {
 	times := make([]time.Duration, 0, n)
 	for i := range n {
-		c := cmd(i)
-		start := time.Now()
-		if out, err := c.CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("%s: %v\n%s", strings.Join(c.Args, " "), err, out)
+		d, err := timeRun(cmd(i))
+		if err != nil {
+			return 0, err
 		}
-		times = append(times, time.Since(start))
+		times = append(times, d)
 	}
-	slices.Sort(times)
-	return (times[(n-1)/2] + times[n/2]) / 2, nil
+	return median(times), nil
 }
 
 // launcherBinary reads the binary the launcher ran from its state file.
