@@ -2,16 +2,14 @@ package appauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/google/go-github/v89/github"
 )
 
 // Installation is an installation of the App on an account.
@@ -84,63 +82,96 @@ func (a *App) Mint(ctx context.Context, req Request) (*Token, error) {
 
 // InstallationForRepo finds the installation that can reach owner/repo.
 func (a *App) InstallationForRepo(ctx context.Context, owner, repo string) (*Installation, error) {
-	in, resp, err := a.jwtClient.Apps.GetRepositoryInstallation(ctx, owner, repo)
-	if err != nil {
-		return nil, a.apiError(resp, err, func(status int, _ string) string {
-			if status == http.StatusNotFound {
-				return fmt.Sprintf("the app is not installed on %s/%s (or the repository does not exist): install it, or set %s", owner, repo, a.names("owner"))
-			}
-			return ""
-		})
-	}
-	return fromGitHub(in), nil
+	return a.installation(ctx, fmt.Sprintf("repos/%s/%s/installation", url.PathEscape(owner), url.PathEscape(repo)), func(status int, _ string) string {
+		if status == http.StatusNotFound {
+			return fmt.Sprintf("the app is not installed on %s/%s (or the repository does not exist): install it, or set %s", owner, repo, a.names("owner"))
+		}
+		return ""
+	})
 }
 
 // InstallationForOwner finds the App's installation on an account (user or
-// organization).
+// organization): GET /users/{owner}/installation serves both.
 func (a *App) InstallationForOwner(ctx context.Context, owner string) (*Installation, error) {
-	in, resp, err := a.jwtClient.Apps.GetUserInstallation(ctx, owner)
-	if err != nil {
-		return nil, a.apiError(resp, err, func(status int, _ string) string {
-			if status == http.StatusNotFound {
-				return fmt.Sprintf("the app is not installed on the account %q: install it there, or check %s", owner, a.names("owner"))
-			}
-			return ""
-		})
-	}
-	return fromGitHub(in), nil
+	return a.installation(ctx, fmt.Sprintf("users/%s/installation", url.PathEscape(owner)), func(status int, _ string) string {
+		if status == http.StatusNotFound {
+			return fmt.Sprintf("the app is not installed on the account %q: install it there, or check %s", owner, a.names("owner"))
+		}
+		return ""
+	})
 }
 
 // InstallationByID fetches one installation of the App.
 func (a *App) InstallationByID(ctx context.Context, id int64) (*Installation, error) {
-	in, resp, err := a.jwtClient.Apps.GetInstallation(ctx, id)
-	if err != nil {
-		return nil, a.apiError(resp, err, func(status int, _ string) string {
-			if status == http.StatusNotFound {
-				return fmt.Sprintf("the app has no installation %d: check %s (app-token installations lists them)", id, a.names("installation-id"))
-			}
-			return ""
-		})
+	return a.installation(ctx, fmt.Sprintf("app/installations/%d", id), func(status int, _ string) string {
+		if status == http.StatusNotFound {
+			return fmt.Sprintf("the app has no installation %d: check %s (app-token installations lists them)", id, a.names("installation-id"))
+		}
+		return ""
+	})
+}
+
+// installationResponse is GitHub's installation object, the fields we use.
+// It is decoded here rather than into github.Installation, whose permission
+// struct lacks names GitHub uses (email_addresses, git_ssh_keys), and whose
+// size costs a fresh process more to decode than the rest of a lookup.
+type installationResponse struct {
+	ID      int64  `json:"id"`
+	AppID   int64  `json:"app_id"`
+	AppSlug string `json:"app_slug"`
+	Account struct {
+		Login string `json:"login"`
+		Type  string `json:"type"`
+	} `json:"account"`
+	RepositorySelection string            `json:"repository_selection"`
+	Permissions         map[string]string `json:"permissions"`
+	SuspendedAt         *string           `json:"suspended_at"`
+}
+
+func (r *installationResponse) installation() *Installation {
+	return &Installation{
+		ID: r.ID, AppID: r.AppID, AppSlug: r.AppSlug,
+		Account: r.Account.Login, AccountType: r.Account.Type,
+		RepositorySelection: r.RepositorySelection, Permissions: r.Permissions,
+		Suspended: r.SuspendedAt != nil,
 	}
-	return fromGitHub(in), nil
+}
+
+// installation GETs one installation object at path (relative to the API).
+func (a *App) installation(ctx context.Context, path string, specific func(int, string) string) (*Installation, error) {
+	req, err := a.jwtClient.NewRequest(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	var in installationResponse
+	resp, err := a.jwtClient.Do(req, &in)
+	if err != nil {
+		return nil, a.apiError(resp, err, specific)
+	}
+	return in.installation(), nil
 }
 
 // Installations lists every installation of the App, following pages.
 func (a *App) Installations(ctx context.Context) ([]*Installation, error) {
 	var out []*Installation
-	opt := &github.ListOptions{PerPage: 100}
+	page := 1
 	for {
-		page, resp, err := a.jwtClient.Apps.ListInstallations(ctx, opt)
+		req, err := a.jwtClient.NewRequest(ctx, http.MethodGet, fmt.Sprintf("app/installations?per_page=100&page=%d", page), nil)
+		if err != nil {
+			return nil, err
+		}
+		var list []installationResponse
+		resp, err := a.jwtClient.Do(req, &list)
 		if err != nil {
 			return nil, a.apiError(resp, err, nil)
 		}
-		for _, in := range page {
-			out = append(out, fromGitHub(in))
+		for i := range list {
+			out = append(out, list[i].installation())
 		}
 		if resp.NextPage == 0 {
 			return out, nil
 		}
-		opt.Page = resp.NextPage
+		page = resp.NextPage
 	}
 }
 
@@ -159,30 +190,6 @@ func (a *App) Info(ctx context.Context) (*AppInfo, error) {
 		return nil, a.apiError(resp, err, nil)
 	}
 	return &AppInfo{ID: app.GetID(), Slug: app.GetSlug(), Name: app.GetName(), ClientID: app.GetClientID()}, nil
-}
-
-func fromGitHub(in *github.Installation) *Installation {
-	out := &Installation{
-		ID:                  in.GetID(),
-		AppID:               in.GetAppID(),
-		AppSlug:             in.GetAppSlug(),
-		Account:             in.GetAccount().GetLogin(),
-		AccountType:         in.GetAccount().GetType(),
-		RepositorySelection: in.GetRepositorySelection(),
-		Suspended:           in.SuspendedAt != nil,
-	}
-	if in.Permissions != nil {
-		// go-github's struct to a map by way of its own JSON tags.
-		b, _ := json.Marshal(in.Permissions)
-		_ = json.Unmarshal(b, &out.Permissions)
-		for goName, rest := range restNames {
-			if v, ok := out.Permissions[goName]; ok {
-				delete(out.Permissions, goName)
-				out.Permissions[rest] = v
-			}
-		}
-	}
-	return out
 }
 
 // tokenResponse is GitHub's answer to a token request. It is decoded here
