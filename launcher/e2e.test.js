@@ -156,6 +156,23 @@ test('without a release binary the action is built from source once, then reused
   assert.equal(fs.statSync(bin).mtimeMs, built);
 });
 
+test('where Node has process.execve the launcher becomes app-token; elsewhere it spawns it', async (t) => {
+  const s = setup(t, { source: true });
+  const pidOf = (r) => Number((/^pid=(\d+)$/m.exec(r.stdout) || [])[1]);
+  const r = await h.runLauncher(s.root, 'main.js', s.env);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  if (typeof process.execve === 'function' && process.platform !== 'win32') {
+    assert.equal(pidOf(r), r.pid, 'app-token did not replace the launcher (execve)');
+  } else {
+    assert.notEqual(pidOf(r), r.pid, 'app-token ran in the launcher\'s process without execve');
+  }
+  const forced = await h.runLauncher(s.root, 'main.js', { ...s.env, APP_TOKEN_LAUNCHER_SPAWN: '1' });
+  assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+  assert.notEqual(pidOf(forced), forced.pid, 'APP_TOKEN_LAUNCHER_SPAWN=1 did not spawn');
+  const failing = await h.runLauncher(s.root, 'main.js', { ...s.env, FAKE_EXIT: '7' });
+  assert.equal(failing.code, 7);
+});
+
 test('a release without this platform\'s asset falls back to a source build', async (t) => {
   const srv = await releaseServer(t, null);
   const s = setup(t, { checksums: listed('1'.repeat(64)), source: true }, { 'INPUT_GITHUB-API-URL': srv.api });

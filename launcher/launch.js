@@ -17,9 +17,9 @@
 
 const fs = require('fs');
 const path = require('path');
-const { spawn } = require('child_process');
-// crypto is required where it is used: loading it costs about 2 ms, which a
-// cache hit, the common case, does not need to pay.
+// child_process and crypto are required where they are used: a cache hit,
+// the common case, needs neither where Node has process.execve, and loading
+// them costs about 7 ms and 2 ms.
 
 const OS = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
 const ARCH = { x64: 'amd64', arm64: 'arm64' };
@@ -301,7 +301,7 @@ function goBuild(root, out, key, env, why) {
   // and the version stamp below already names the source.
   const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=-X main.version=source-${key.slice(0, 12)}`, '-o', out, '.'];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('go', args, {
+    const child = require('child_process').spawn('go', args, {
       cwd: root,
       env: { ...env, CGO_ENABLED: '0', GOWORK: 'off' },
       stdio: ['ignore', 2, 2], // go's chatter must not reach stdout, where workflow commands go
@@ -322,9 +322,30 @@ function goBuild(root, out, key, env, why) {
   });
 }
 
+// canExecve reports whether this Node can replace itself with the binary:
+// process.execve exists from Node 22.15 and 23.11 (the runner's node24 has
+// it), on Unix only. Nothing written may still be pending, as execve would
+// drop it (pipes are asynchronous on macOS). APP_TOKEN_LAUNCHER_SPAWN=1
+// forces the spawn path, for its tests.
+function canExecve(env) {
+  return typeof process.execve === 'function' && process.platform !== 'win32' &&
+    env.APP_TOKEN_LAUNCHER_SPAWN !== '1' &&
+    process.stdout.writableLength === 0 && process.stderr.writableLength === 0;
+}
+
 // runBinary runs bin with one subcommand and mirrors how it ended.
 function runBinary(bin, subcommand, env) {
-  const child = spawn(bin, [subcommand], { stdio: 'inherit', env });
+  if (canExecve(env)) {
+    try {
+      // Become app-token instead of starting it and waiting: no second
+      // process to start (the largest part of the launcher's cost), and the
+      // signals and exit code are app-token's own. Does not return.
+      process.execve(bin, [bin, subcommand], env);
+    } catch {
+      // Fall through: spawn reports the failure as a workflow error.
+    }
+  }
+  const child = require('child_process').spawn(bin, [subcommand], { stdio: 'inherit', env });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const forward = (sig) => child.kill(sig);
   for (const s of signals) process.on(s, forward);
