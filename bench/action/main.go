@@ -4,13 +4,16 @@
 //
 // Run it from the repository root:
 //
-//	go run ./bench/action [-n 20]
+//	go run ./bench/action [-n 20] [-node /path/to/node]
 //
 // It reports:
-//   - the median wall time of the main step, launcher included, next to the
-//     median of a bare "node -e 0" (target: within 15 ms of it);
+//   - the main step's wall time, launcher included, over a bare "node -e 0"
+//     (median of interleaved per-round differences; target: under 15 ms), on
+//     a release ref (the binary in the tool cache) and on a cached source
+//     build (act, a local checkout);
 //   - the API requests per token: 2 (lookup and token), 1 with installation-id;
-//   - the Go binary's peak RSS while it mints a token (target: under 30 MB).
+//   - the Go binary's peak RSS while it mints a token, through GNU time
+//     (target: under 30 MB).
 package main
 
 import (
@@ -131,10 +134,11 @@ func run(n int, nodeName string) error {
 	for i := range 5 {
 		c := exec.Command(bin, "action")
 		c.Env = step(2000 + i)
-		if out, err := c.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s action: %v\n%s", bin, err, out)
+		rss, err := peakRSS(c)
+		if err != nil {
+			return err
 		}
-		peak = max(peak, peakRSS(c.ProcessState))
+		peak = max(peak, rss)
 	}
 
 	fmt.Printf("\nbare node -e 0 (median of %d): %s\n", n, bare)
