@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -592,7 +590,7 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 	pathKey := "credential." + base + ".useHttpPath"
 	if *unset {
 		for _, k := range []string{helperKey, pathKey} {
-			if err := c.credGitUnset(ctx, scope, k); err != nil {
+			if err := c.gitConfig(scope...).Unset(ctx, k); err != nil {
 				return fmt.Errorf("setup-git --unset: %w", err)
 			}
 		}
@@ -609,7 +607,7 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 		{pathKey, "true"},
 	}
 	for _, st := range steps {
-		if err := c.credGitConfig(ctx, scope, st...); err != nil {
+		if err := c.gitConfig(scope...).Set(ctx, st...); err != nil {
 			return fmt.Errorf("setup-git: %w", err)
 		}
 	}
@@ -698,18 +696,10 @@ func credShellQuote(s string) string {
 // through getenv, so that tests can point git at their own files.
 var credGitEnvKeys = []string{"HOME", "USERPROFILE", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM"}
 
-// credGitConfig runs "git config" on scope ("--global" or "--file F")
-// with args.
-func (c *cli) credGitConfig(ctx context.Context, scope []string, args ...string) error {
-	_, err := c.credGit(ctx, append(append([]string{"config"}, scope...), args...)...)
-	return err
-}
-
-// credGit runs git with args and returns its stdout. Its error carries
-// git's stderr, which for "git config" holds no secret.
-func (c *cli) credGit(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	env := slices.DeleteFunc(cmd.Environ(), func(kv string) bool {
+// gitConfig edits scope of git's configuration with git's location
+// variables taken from getenv.
+func (c *cli) gitConfig(scope ...string) gitcred.GitConfig {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		k, _, _ := strings.Cut(kv, "=")
 		return slices.Contains(credGitEnvKeys, k)
 	})
@@ -718,71 +708,14 @@ func (c *cli) credGit(ctx context.Context, args ...string) (string, error) {
 			env = append(env, k+"="+v)
 		}
 	}
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return stdout.String(), &credGitError{args: args, code: ee.ExitCode(), stderr: strings.TrimSpace(stderr.String())}
-		}
-		return "", fmt.Errorf("run git: %w", err)
-	}
-	return stdout.String(), nil
-}
-
-// credGitError is git exiting with a failure.
-type credGitError struct {
-	args   []string
-	code   int
-	stderr string
-}
-
-func (e *credGitError) Error() string {
-	msg := fmt.Sprintf("git %s: exit status %d", strings.Join(e.args[:min(len(e.args), 3)], " "), e.code)
-	if e.stderr != "" {
-		msg += ": " + strings.ReplaceAll(e.stderr, "\n", "; ")
-	}
-	return msg
-}
-
-// credGitUnset removes every value of key; a key that is not set is no
-// failure (git config exits 5 for it).
-func (c *cli) credGitUnset(ctx context.Context, scope []string, key string) error {
-	err := c.credGitConfig(ctx, scope, "--unset-all", key)
-	var ge *credGitError
-	if errors.As(err, &ge) && ge.code == 5 {
-		return nil
-	}
-	return err
-}
-
-// credGitGetAll returns every value of key in scope; none when it is not
-// set (git config exits 1 for it).
-func (c *cli) credGitGetAll(ctx context.Context, scope []string, key string) ([]string, error) {
-	out, err := c.credGit(ctx, append(append([]string{"config"}, scope...), "--null", "--get-all", key)...)
-	var ge *credGitError
-	if errors.As(err, &ge) && ge.code == 1 {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	vals := strings.Split(out, "\x00")
-	return vals[:len(vals)-1], nil // each value ends in NUL
+	return gitcred.GitConfig{Scope: scope, Env: env}
 }
 
 // credActionState is what actionSetupGit changed, for actionUndoGit: the
 // token's folder, and the earlier values of each key it set.
 type credActionState struct {
-	Dir  string           `json:"dir"`
-	Keys []credSavedValue `json:"keys"`
-}
-
-type credSavedValue struct {
-	Key    string   `json:"key"`
-	Values []string `json:"values"` // empty: the key was not set
+	Dir  string            `json:"dir"`
+	Keys []gitcred.Setting `json:"keys"`
 }
 
 // credActionDirPrefix starts the name of the folder actionSetupGit makes;
@@ -827,31 +760,18 @@ func (c *cli) actionSetupGit(ctx context.Context, host string, tok *appauth.Toke
 	// The empty value first resets the helpers set for the host
 	// elsewhere (gitcredentials(7): "If credential.helper is configured to
 	// the empty string, this resets the helper list to empty").
-	sets := []credSavedValue{
-		{"credential." + base + ".helper", []string{"", "!" + credShellQuote(exe) + " credential --token-file " + credShellQuote(file)}},
-		{"credential." + base + ".useHttpPath", []string{"true"}},
+	sets := []gitcred.Setting{
+		{Key: "credential." + base + ".helper", Values: []string{"", "!" + credShellQuote(exe) + " credential --token-file " + credShellQuote(file)}},
+		{Key: "credential." + base + ".useHttpPath", Values: []string{"true"}},
 	}
 	if userName != "" {
-		sets = append(sets, credSavedValue{"user.name", []string{userName}})
+		sets = append(sets, gitcred.Setting{Key: "user.name", Values: []string{userName}})
 	}
 	if userEmail != "" {
-		sets = append(sets, credSavedValue{"user.email", []string{userEmail}})
+		sets = append(sets, gitcred.Setting{Key: "user.email", Values: []string{userEmail}})
 	}
-	global := []string{"--global"}
-	for _, set := range sets {
-		old, err := c.credGitGetAll(ctx, global, set.Key)
-		if err != nil {
-			return "", fmt.Errorf("setup-git: %w", err)
-		}
-		st.Keys = append(st.Keys, credSavedValue{Key: set.Key, Values: old})
-		if err := c.credGitUnset(ctx, global, set.Key); err != nil {
-			return "", fmt.Errorf("setup-git: %w", err)
-		}
-		for _, v := range set.Values {
-			if err := c.credGitConfig(ctx, global, "--add", set.Key, v); err != nil {
-				return "", fmt.Errorf("setup-git: %w", err)
-			}
-		}
+	if st.Keys, err = c.gitConfig("--global").Replace(ctx, sets); err != nil {
+		return "", fmt.Errorf("setup-git: %w", err)
 	}
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -872,17 +792,8 @@ func (c *cli) actionUndoGit(ctx context.Context, state string) error {
 		return fmt.Errorf("undo setup-git: the saved state is not app-token's: %w", err)
 	}
 	var errs []error
-	global := []string{"--global"}
-	for _, k := range st.Keys {
-		if err := c.credGitUnset(ctx, global, k.Key); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, v := range k.Values {
-			if err := c.credGitConfig(ctx, global, "--add", k.Key, v); err != nil {
-				errs = append(errs, err)
-			}
-		}
+	if err := c.gitConfig("--global").Restore(ctx, st.Keys); err != nil {
+		errs = append(errs, err)
 	}
 	if st.Dir != "" && strings.HasPrefix(filepath.Base(st.Dir), credActionDirPrefix) {
 		if err := os.RemoveAll(st.Dir); err != nil {
