@@ -512,7 +512,16 @@ func (c *cli) credUser(ctx context.Context, req *gitcred.Credential) error {
 	githubURL := req.Protocol + "://" + req.Host
 	token, expiry, err := c.signedInToken(ctx, githubURL)
 	if err != nil {
-		return &authError{fmt.Errorf("no signed-in user's token for %s (run app-token login): %s", githubURL, strings.ReplaceAll(err.Error(), "\n", "; "))}
+		// signedInToken's errors already say what to do (sign in, set the
+		// passphrase, pick a client ID); keep their exit code.
+		msg := fmt.Sprintf("no signed-in user's token for %s: %s", githubURL, strings.ReplaceAll(err.Error(), "\n", "; "))
+		switch exitCode(err) {
+		case exitUsage:
+			return &usageError{msg: msg}
+		case exitError:
+			return errors.New(msg)
+		}
+		return &authError{errors.New(msg)}
 	}
 	username := req.Username
 	if username == "" {
