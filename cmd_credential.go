@@ -59,6 +59,7 @@ Set APP_TOKEN_DEBUG=1 (or --debug) to see each decision on stderr.
 // the environment second.
 type credSettings struct {
 	clientID     string
+	flagClientID string // --client-id as given, before the environment
 	appID        string
 	keyFile      string
 	apiURL       string
@@ -236,6 +237,7 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 		fs.Usage()
 		return usagef("credential: give one operation, get, store or erase (git adds it to the helper's command)")
 	}
+	s.flagClientID = s.clientID
 	s.fromEnv(c.getenv)
 	if s.host != "" {
 		if _, _, err := credHostURL(s.host); err != nil {
@@ -284,7 +286,7 @@ func (c *cli) credGet(ctx context.Context, s *credSettings) error {
 		return nil
 	}
 	if s.user {
-		return c.credUser(ctx, req)
+		return c.credUser(ctx, s, req)
 	}
 	return c.credInstallation(ctx, s, req, debugf)
 }
@@ -506,11 +508,11 @@ func (c *cli) credErase(ctx context.Context, s *credSettings) error {
 // username with a token; git's own username is kept when it sent one (so
 // that it matches what the remote URL says), else "oauth2" names the kind
 // of credential.
-func (c *cli) credUser(ctx context.Context, req *gitcred.Credential) error {
+func (c *cli) credUser(ctx context.Context, s *credSettings, req *gitcred.Credential) error {
 	ctx, cancel := context.WithTimeout(ctx, credTimeout)
 	defer cancel()
 	githubURL := req.Protocol + "://" + req.Host
-	token, expiry, err := c.signedInToken(ctx, githubURL)
+	token, expiry, err := c.signedInToken(ctx, githubURL, s.flagClientID)
 	if err != nil {
 		// signedInToken's errors already say what to do (sign in, set the
 		// passphrase, pick a client ID); keep their exit code.

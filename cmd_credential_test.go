@@ -472,6 +472,20 @@ func TestCredentialUserSignedIn(t *testing.T) {
 			t.Errorf("answer = %+v, want %s / the signed-in token", ans, user)
 		}
 	}
+	// --client-id must match the sign-in; APP_TOKEN_CLIENT_ID (which may name
+	// the App the helper mints for) does not have to.
+	ask := "protocol=https\nhost=github.com\npath=octo-org/alpha.git\n"
+	if out, _, err := w.run(t, ask, "credential", "--user", "--client-id", "Iv23liUserApp", "get"); err != nil || credParseAnswer(t, out).Password != "ghu_signedin" {
+		t.Errorf("get --user --client-id (matching) = %q, %v", out, err)
+	}
+	if out, _, err := w.run(t, ask, "credential", "--user", "--client-id", "Iv23liOtherApp", "get"); out != "" || err == nil {
+		t.Errorf("get --user --client-id (another app) = %q, %v; want no answer and an error", out, err)
+	}
+	w.env["APP_TOKEN_CLIENT_ID"] = "Iv23liTheInstallationApp"
+	if out, _, err := w.run(t, ask, "credential", "--user", "get"); err != nil || credParseAnswer(t, out).Password != "ghu_signedin" {
+		t.Errorf("get --user with APP_TOKEN_CLIENT_ID of another app = %q, %v", out, err)
+	}
+	delete(w.env, "APP_TOKEN_CLIENT_ID")
 	// Other hosts and protocols: no answer, and the store is not read.
 	if out, _, err := w.run(t, "protocol=https\nhost=gitlab.com\n", "credential", "--user", "get"); out != "" || err != nil {
 		t.Errorf("get --user for gitlab.com = %q, %v", out, err)

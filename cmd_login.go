@@ -767,10 +767,11 @@ func (c *cli) revokeSignIn(ctx context.Context, e store.Entry, f signInFlags, t 
 
 // signedInToken returns the signed-in user's access token for the GitHub
 // host at githubURL ("https://github.com", or a bare host), refreshing it
-// first if it expires within 5 minutes. APP_TOKEN_CLIENT_ID picks among
-// several sign-ins to one host. Failures wrap authError when the person must
+// first if it expires within 5 minutes. clientID (the credential helper's
+// --client-id) must match the sign-in; without it, APP_TOKEN_CLIENT_ID
+// picks among several sign-ins to one host. Failures wrap authError when the person must
 // sign in (again).
-func (c *cli) signedInToken(ctx context.Context, githubURL string) (token string, expiresAt time.Time, err error) {
+func (c *cli) signedInToken(ctx context.Context, githubURL, clientID string) (token string, expiresAt time.Time, err error) {
 	host, err := loginHostOf(githubURL)
 	if err != nil {
 		return "", time.Time{}, err
@@ -779,7 +780,14 @@ func (c *cli) signedInToken(ctx context.Context, githubURL string) (token string
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	e, err := c.loadSignIn(ctx, st, host, strings.TrimSpace(c.getenv(envClientID)), false)
+	// A client ID given as a flag must match; APP_TOKEN_CLIENT_ID, which may
+	// name the App the credential helper mints for, only states a
+	// preference.
+	strict := clientID != ""
+	if !strict {
+		clientID = strings.TrimSpace(c.getenv(envClientID))
+	}
+	e, err := c.loadSignIn(ctx, st, host, clientID, strict)
 	if err != nil {
 		return "", time.Time{}, err
 	}

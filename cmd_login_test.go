@@ -548,7 +548,7 @@ func TestUserTokenRefreshesAndRotates(t *testing.T) {
 		t.Errorf("second user-token = %q, %v", stdout, err)
 	}
 	// The credential helper's entry point serves the same token.
-	tok, exp, err := w.cli(io.Discard, io.Discard).signedInToken(t.Context(), w.srv.URL)
+	tok, exp, err := w.cli(io.Discard, io.Discard).signedInToken(t.Context(), w.srv.URL, "")
 	if err != nil || tok != second || !exp.Equal(after.ExpiresAt) {
 		t.Errorf("signedInToken = %q, %v, %v", tok, exp, err)
 	}
@@ -604,7 +604,7 @@ func TestUserTokenDeadRefreshToken(t *testing.T) {
 		t.Errorf("stdout = %q", stdout)
 	}
 	w.noSecrets(t, "stderr", stderr)
-	_, _, err = w.cli(io.Discard, io.Discard).signedInToken(t.Context(), w.srv.URL)
+	_, _, err = w.cli(io.Discard, io.Discard).signedInToken(t.Context(), w.srv.URL, "")
 	wantExit(t, err, exitAuth, "sign in again")
 	// status cannot know the refresh token is dead without spending it: it
 	// says the access token expired.
@@ -625,7 +625,7 @@ func TestStatusCorruptStore(t *testing.T) {
 	wantExit(t, err, exitAuth, "unreadable", path, "nobody counts as signed in", "app-token login")
 	_, _, err = w.run(t, "user-token")
 	wantExit(t, err, exitAuth, "unreadable")
-	_, _, err = w.cli(io.Discard, io.Discard).signedInToken(t.Context(), w.srv.URL)
+	_, _, err = w.cli(io.Discard, io.Discard).signedInToken(t.Context(), w.srv.URL, "")
 	wantExit(t, err, exitAuth, "unreadable")
 	// The next sign-in rewrites it.
 	w.login(t)
@@ -731,7 +731,7 @@ func TestLoginHostsAreSeparate(t *testing.T) {
 	w.login(t)
 	_, _, err := w.run(t, "user-token", "--github-url", "https://ghe.example")
 	wantExit(t, err, exitAuth, "not signed in to ghe.example", "--github-url https://ghe.example")
-	_, _, err = w.cli(io.Discard, io.Discard).signedInToken(t.Context(), "https://github.com")
+	_, _, err = w.cli(io.Discard, io.Discard).signedInToken(t.Context(), "https://github.com", "")
 	wantExit(t, err, exitAuth, "not signed in to github.com")
 }
 
