@@ -11,8 +11,6 @@ import (
 
 // Windows has no Unix mode bits: Chmod only toggles read-only. The file's
 // ACL, inherited from the user's profile folder, keeps it private.
-var errChmodUnsupported = errors.New("chmod unsupported")
-
 func tryLock(f *os.File) (bool, error) {
 	ol := new(windows.Overlapped)
 	err := windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)

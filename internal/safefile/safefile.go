@@ -5,7 +5,6 @@ package safefile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,8 +31,9 @@ func WriteFile(path string, data []byte) (err error) {
 		}
 	}()
 	// CreateTemp already makes the file 0600 on Unix; Chmod makes it so
-	// whatever the platform's default.
-	if err := f.Chmod(0o600); err != nil && !errors.Is(err, errChmodUnsupported) {
+	// whatever the umask. (On Windows it only clears the read-only bit: the
+	// file's ACL, inherited from the user's folder, keeps it private.)
+	if err := f.Chmod(0o600); err != nil {
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
