@@ -139,20 +139,27 @@ func (s *Server) appByIssuer(raw json.RawMessage) *App {
 	return nil
 }
 
-// tokenFromRequest authenticates a request made with an installation token.
-func (s *Server) tokenFromRequest(w http.ResponseWriter, r *http.Request) (*Token, bool) {
+// headerToken returns the token of an "Authorization: token X" or
+// "Bearer X" header, both of which GitHub accepts.
+func headerToken(r *http.Request) (string, bool) {
 	auth := r.Header.Get("Authorization")
 	value, ok := strings.CutPrefix(auth, "token ")
 	if !ok {
 		value, ok = strings.CutPrefix(auth, "Bearer ")
 	}
+	return strings.TrimSpace(value), ok
+}
+
+// tokenFromRequest authenticates a request made with an installation token.
+func (s *Server) tokenFromRequest(w http.ResponseWriter, r *http.Request) (*Token, bool) {
+	value, ok := headerToken(r)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "Requires authentication")
 		return nil, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tokens[strings.TrimSpace(value)]
+	t := s.tokens[value]
 	if t == nil || t.Revoked || !s.clock().Before(t.ExpiresAt) {
 		writeError(w, http.StatusUnauthorized, msgBadCreds)
 		return nil, false

@@ -730,16 +730,11 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request, p url.Valu
 // userFromToken authenticates a request made with a user access token.
 // Installation tokens get GitHub's 403 for GET /user.
 func (s *Server) userFromToken(w http.ResponseWriter, r *http.Request) (*User, bool) {
-	auth := r.Header.Get("Authorization")
-	value, ok := strings.CutPrefix(auth, "token ")
-	if !ok {
-		value, ok = strings.CutPrefix(auth, "Bearer ")
-	}
+	value, ok := headerToken(r)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "Requires authentication")
 		return nil, false
 	}
-	value = strings.TrimSpace(value)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if it := s.tokens[value]; it != nil && !it.Revoked && s.clock().Before(it.ExpiresAt) {
