@@ -101,16 +101,6 @@ func (a *App) InstallationForOwner(ctx context.Context, owner string) (*Installa
 	})
 }
 
-// InstallationByID fetches one installation of the App.
-func (a *App) InstallationByID(ctx context.Context, id int64) (*Installation, error) {
-	return a.installation(ctx, fmt.Sprintf("app/installations/%d", id), func(status int, _ string) string {
-		if status == http.StatusNotFound {
-			return fmt.Sprintf("the app has no installation %d: check %s (app-token installations lists them)", id, a.names("installation-id"))
-		}
-		return ""
-	})
-}
-
 // installationResponse is GitHub's installation object, the fields we use.
 // It is decoded here rather than into github.Installation, whose permission
 // struct lacks names GitHub uses (email_addresses, git_ssh_keys), and whose

@@ -170,14 +170,3 @@ func describeNonPEM(s string) string {
 		return fmt.Sprintf("not a PEM private key (%d characters without a -----BEGIN line, and not base64 of one)", len(s))
 	}
 }
-
-// PEMLines returns the non-empty lines of a PEM text, for masking.
-func PEMLines(pemText string) []string {
-	var out []string
-	for _, l := range strings.Split(pemText, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
-}
