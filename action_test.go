@@ -3,11 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -478,35 +486,107 @@ func TestActionGHES(t *testing.T) {
 }
 
 // TestActionProxyFromEnvironment points the action at a host that does not
-// exist; only the proxy named by HTTP_PROXY can reach it (it hands requests
-// to the emulator), and NO_PROXY turns the proxy off.
+// exist, over https; only the proxy named by HTTPS_PROXY can reach it (it
+// tunnels to the emulator, served with a certificate for that host), and
+// NO_PROXY turns the proxy off.
 func TestActionProxyFromEnvironment(t *testing.T) {
 	t.Parallel()
 	w := newActWorld(t)
-	var proxied atomic.Int32
+	const host = "ghe.invalid"
+	api, roots := newTLSServer(t, host, w.emu)
+	var tunnels atomic.Int32
 	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Host != "ghe.invalid" {
-			t.Errorf("proxy asked for %q", r.URL.Host)
+		if r.Method != http.MethodConnect || r.Host != host+":443" {
+			t.Errorf("proxy asked for %s %q", r.Method, r.Host)
+			http.Error(rw, "no", http.StatusBadGateway)
+			return
 		}
-		proxied.Add(1)
-		w.emu.ServeHTTP(rw, r)
+		tunnels.Add(1)
+		upstream, err := net.Dial("tcp", api.Listener.Addr().String())
+		if err != nil {
+			t.Errorf("dial the emulator: %v", err)
+			return
+		}
+		conn, _, err := http.NewResponseController(rw).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return
+		}
+		io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go func() { io.Copy(upstream, conn); upstream.Close() }()
+		io.Copy(conn, upstream)
+		conn.Close()
 	}))
+	t.Cleanup(proxy.Close)
+	env := w.env(map[string]string{"github-api-url": "https://" + host + "/api/v3"})
+	env["HTTPS_PROXY"] = proxy.URL
+	run := func() error {
+		c := newCLI(func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, io.Discard)
+		c.http.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: roots}
+		c.wait = func(context.Context, time.Duration) error { return nil }
+		return c.run(t.Context(), []string{"action"})
+	}
+	if err := run(); err != nil {
+		t.Fatal(err)
+	}
+	if tunnels.Load() == 0 {
+		t.Error("no request went through the proxy")
+	}
+	before := tunnels.Load()
+	env["NO_PROXY"] = host
+	if err := run(); err == nil {
+		t.Error("with NO_PROXY the unresolvable host was reached anyway")
+	}
+	if tunnels.Load() != before {
+		t.Error("NO_PROXY ignored")
+	}
+}
+
+// TestActionRefusesPlainHTTP: an http:// API URL off loopback would send
+// the App's JWT and the token in clear (issue 9, finding 6).
+func TestActionRefusesPlainHTTP(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	var reached atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
 	t.Cleanup(proxy.Close)
 	env := w.env(map[string]string{"github-api-url": "http://ghe.invalid/api/v3"})
 	env["HTTP_PROXY"] = proxy.URL
-	if _, _, err := runEnv(t, env, "action"); err != nil {
+	stdout, _, err := runEnv(t, env, "action")
+	if exitCode(err) != exitError || !strings.Contains(stdout, "::error::github-api-url: ") || !strings.Contains(stdout, "plain http is only for loopback hosts") {
+		t.Errorf("action with http://ghe.invalid = %v\n%s", err, stdout)
+	}
+	if reached.Load() != 0 || len(w.emu.Requests()) != 0 {
+		t.Error("a request was sent over plain http")
+	}
+}
+
+// newTLSServer serves h over TLS with a certificate for host, and returns
+// the pool that trusts it.
+func newTLSServer(t *testing.T, host string, h http.Handler) (*httptest.Server, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if proxied.Load() != 2 {
-		t.Errorf("%d requests went through the proxy, want 2", proxied.Load())
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
 	}
-	env["NO_PROXY"] = "ghe.invalid"
-	if _, _, err := runEnv(t, env, "action"); err == nil {
-		t.Error("with NO_PROXY the unresolvable host was reached anyway")
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if proxied.Load() != 2 {
-		t.Error("NO_PROXY ignored")
-	}
+	cert, _ := x509.ParseCertificate(der)
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	srv := httptest.NewUnstartedServer(h)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv, roots
 }
 
 // TestActionTokenShapes checks that classic and long stateless tokens both

@@ -2,15 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/org/app-token/internal/actionenv"
 	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/ghhost"
+	"github.com/org/app-token/internal/gitcred"
 )
 
 // State names the main step hands to the post step.
@@ -40,11 +41,9 @@ the environment the Actions runner gives a step.`)
 	return nil
 }
 
-// silent is errSilent, keeping the auth exit code for refused credentials.
+// silent is errSilent with err's exit code.
 func silent(err error) error {
-	var ae *appauth.APIError
-	var ke *appauth.KeyError
-	if errors.As(err, &ae) && ae.IsAuth() || errors.As(err, &ke) {
+	if exitCode(err) == exitAuth {
 		return errSilentAuth
 	}
 	return errSilent
@@ -73,7 +72,11 @@ func (c *cli) actionMain(ctx context.Context, r *actionenv.Runner) error {
 	for _, w := range in.Warnings {
 		r.Warningf("%s", w)
 	}
-	app, err := appauth.New(in.ClientID, in.PrivateKey.Key, c.appOptions(in.APIURL, actionNames, r.Debugf)...)
+	host, err := ghhost.New("", in.APIURL)
+	if err != nil {
+		return fmt.Errorf("github-api-url: %w", err)
+	}
+	app, err := appauth.New(in.ClientID, in.PrivateKey.Key, c.appOptions(host, actionNames, r.Debugf)...)
 	if err != nil {
 		return err
 	}
@@ -85,22 +88,32 @@ func (c *cli) actionMain(ctx context.Context, r *actionenv.Runner) error {
 	}
 	value := tok.Value.Reveal()
 	r.Mask(value)
+	// A step that fails from here on leaves no token behind: revoke it
+	// (and undo setup-git) on the way out.
+	undo := func(what string, gitState string) {
+		if err := c.actionUndoGit(context.WithoutCancel(ctx), gitState); err != nil {
+			r.Warningf("could not undo setup-git after %s failed: %s", what, err)
+		}
+		if err := app.Revoke(context.WithoutCancel(ctx), value); err != nil {
+			r.Warningf("could not revoke the token after %s failed: %s", what, err)
+		}
+	}
 
 	var gitName, gitEmail, gitState string
 	if in.SetupGit {
-		gitName, gitEmail, gitState, err = c.actionGit(ctx, r, app, tok)
+		gitName, gitEmail, gitState, err = c.actionGit(ctx, r, app, host, tok)
 		if err != nil {
-			if rerr := app.Revoke(ctx, value); rerr != nil {
-				r.Warningf("could not revoke the token after setup-git failed: %s", rerr)
-			}
+			undo("setup-git", "")
 			return fmt.Errorf("setup-git: %w", err)
 		}
 	}
 
 	// State first: if writing the outputs fails, the post step still
-	// revokes the token.
+	// revokes the token. If the state cannot be saved there is no post
+	// step to do it.
 	if err := r.SaveState(stateToken, value, stateExpiresAt, tok.ExpiresAt.UTC().Format(time.RFC3339),
-		stateAPIURL, app.APIURL(), stateGit, gitState); err != nil {
+		stateAPIURL, host.APIURL(), stateGit, gitState); err != nil {
+		undo("saving the state", gitState)
 		return err
 	}
 	outputs := []string{
@@ -148,8 +161,10 @@ func scopeOf(tok *appauth.Token) string {
 	return "all repositories of the installation"
 }
 
-// actionGit configures git for the rest of the job as the app's bot.
-func (c *cli) actionGit(ctx context.Context, r *actionenv.Runner, app *appauth.App, tok *appauth.Token) (name, email, state string, err error) {
+// actionGit configures git for the rest of the job as the app's bot, for
+// the host the token came from: the API URL's, never GITHUB_SERVER_URL's,
+// which may name another GitHub than the one that minted the token.
+func (c *cli) actionGit(ctx context.Context, r *actionenv.Runner, app *appauth.App, host ghhost.Host, tok *appauth.Token) (name, email, state string, err error) {
 	slug := tok.AppSlug
 	if slug == "" {
 		info, err := app.Info(ctx)
@@ -164,29 +179,34 @@ func (c *cli) actionGit(ctx context.Context, r *actionenv.Runner, app *appauth.A
 	}
 	name = login
 	email = fmt.Sprintf("%d+%s@users.noreply.github.com", id, login)
-	host := gitHost(c.getenv("GITHUB_SERVER_URL"), app.APIURL())
-	state, err = c.actionSetupGit(ctx, host, tok, name, email)
+	if server, err := ghhost.New(c.getenv("GITHUB_SERVER_URL"), ""); err == nil && c.getenv("GITHUB_SERVER_URL") != "" && server.GitHost() != host.GitHost() {
+		r.Infof("The workflow runs on %s, but the token is from %s (github-api-url): git gets it for %s only.", server.GitHost(), host.GitHost(), host.GitHost())
+	}
+	exe, err := c.executable()
+	if err != nil {
+		return "", "", "", fmt.Errorf("find this program: %w", err)
+	}
+	tmp := c.getenv("RUNNER_TEMP")
+	if tmp == "" {
+		tmp = os.TempDir()
+	}
+	state, err = gitcred.SetupJob(ctx, gitcred.Job{
+		Exe: exe, Host: host, Token: tok.Value, Owner: tok.Owner, ExpiresAt: tok.ExpiresAt,
+		UserName: name, UserEmail: email, TempDir: tmp, Git: c.gitConfig("--global"),
+	})
 	if err != nil {
 		return "", "", "", err
 	}
-	r.Infof("Configured git for %s as %s <%s>.", host, name, email)
+	r.Infof("Configured git for %s as %s <%s>.", host.GitURL(), name, email)
 	return name, email, state, nil
 }
 
-// gitHost is the web host git talks to: the runner's GITHUB_SERVER_URL, or
-// the API URL's host (api.github.com serves github.com).
-func gitHost(serverURL, apiURL string) string {
-	if u, err := url.Parse(serverURL); err == nil && u.Host != "" {
-		return u.Host
+// actionUndoGit undoes what actionGit did; an empty state undoes nothing.
+func (c *cli) actionUndoGit(ctx context.Context, state string) error {
+	if err := gitcred.UndoJob(ctx, c.gitConfig("--global"), state); err != nil {
+		return fmt.Errorf("undo setup-git: %w", err)
 	}
-	u, err := url.Parse(apiURL)
-	if err != nil {
-		return "github.com"
-	}
-	if h, ok := strings.CutPrefix(u.Host, "api."); ok {
-		return h
-	}
-	return u.Host
+	return nil
 }
 
 func (c *cli) cmdActionPost(ctx context.Context, args []string) error {
@@ -223,11 +243,12 @@ func (c *cli) actionPost(ctx context.Context, r *actionenv.Runner) {
 		r.Infof("The token already expired: nothing to revoke.")
 		return
 	}
-	apiURL := r.State(stateAPIURL)
-	if apiURL == "" {
-		apiURL = appauth.DefaultAPIURL
+	host, err := ghhost.New("", r.State(stateAPIURL))
+	if err != nil {
+		r.Warningf("could not revoke the token: the saved API URL: %s", err)
+		return
 	}
-	if err := appauth.Revoke(ctx, token, c.appOptions(apiURL, actionNames, r.Debugf)...); err != nil {
+	if err := appauth.Revoke(ctx, token, c.appOptions(host, actionNames, r.Debugf)...); err != nil {
 		r.Warningf("could not revoke the token: %s", err)
 		return
 	}

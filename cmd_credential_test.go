@@ -25,6 +25,7 @@ import (
 
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/emulator"
+	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/gitcred"
 	"github.com/org/app-token/internal/store"
 )
@@ -249,7 +250,8 @@ func TestCredentialGetFailures(t *testing.T) {
 		code     int
 		contains string
 	}{
-		{"no installation", w.helperArgs(credGitHost), credAsk(credGitHost, "lonely-org/x.git"), exitAuth, "not installed on lonely-org/x"},
+		// A missing installation is no authentication failure: exit 1, as from token (issue 8).
+		{"no installation", w.helperArgs(credGitHost), credAsk(credGitHost, "lonely-org/x.git"), exitError, "not installed on lonely-org/x"},
 		{"key that is not a key", []string{"--client-id", emulator.WorldClientID, "--private-key-file", garbageKey, "--api-url", w.api.URL, "--host", credGitHost}, ask, exitAuth, "a GitHub token, not a private key"},
 		{"key of another app", []string{"--client-id", emulator.WorldClientID, "--private-key-file", otherKeyFile, "--api-url", w.api.URL, "--host", credGitHost}, ask, exitAuth, "could not verify the app's JWT"},
 		{"unknown app", []string{"--client-id", "Iv23liNoSuchApp0000", "--private-key-file", w.keyFile, "--api-url", w.api.URL, "--host", credGitHost}, ask, exitAuth, "knows no app"},
@@ -643,7 +645,7 @@ func TestSetupGitWritesAndUnsets(t *testing.T) {
 	}
 	got := strings.Split(strings.TrimSuffix(credMustGit(t, env, w.dir, "config", "--global", "--get-all", key), "\n"), "\n")
 	exe, _ := os.Executable()
-	want := []string{"", "!" + credShellQuote(exe) + " credential --client-id " + emulator.WorldClientID + " --private-key-file " + credShellQuote(w.keyFile) + " --owner octo-org --permission contents=write"}
+	want := []string{"", "!" + gitcred.ShellQuote(exe) + " credential --client-id " + emulator.WorldClientID + " --private-key-file " + gitcred.ShellQuote(w.keyFile) + " --owner octo-org --permission contents=write"}
 	if !slices.Equal(got, want) {
 		t.Errorf("helpers = %q\nwant      %q", got, want)
 	}
@@ -720,11 +722,11 @@ func TestCredShellQuote(t *testing.T) {
 		"C:\\Tools\\app.exe":  "'C:\\Tools\\app.exe'",
 		"https://h:1/api/v3/": "https://h:1/api/v3/",
 	} {
-		if got := credShellQuote(in); got != want {
-			t.Errorf("credShellQuote(%q) = %q, want %q", in, got, want)
+		if got := gitcred.ShellQuote(in); got != want {
+			t.Errorf("gitcred.ShellQuote(%q) = %q, want %q", in, got, want)
 		}
 		if runtime.GOOS != "windows" {
-			out, err := exec.Command("sh", "-c", "printf %s "+credShellQuote(in)).Output()
+			out, err := exec.Command("sh", "-c", "printf %s "+gitcred.ShellQuote(in)).Output()
 			if err != nil || string(out) != in {
 				t.Errorf("sh read %q back as %q (%v)", in, out, err)
 			}
@@ -1015,7 +1017,14 @@ func TestCredentialWithGit(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		c := newCLI(credGetenv(append(w.env, "RUNNER_TEMP="+runnerTemp)), strings.NewReader(""), &stdout, &stderr)
 		const botName, botEmail = "octo-app[bot]", "41898282+octo-app[bot]@users.noreply.github.com"
-		state, err := c.actionSetupGit(t.Context(), w.git.URL, tok, botName, botEmail)
+		host, err := ghhost.ForGit(w.git.URL, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		state, err := gitcred.SetupJob(t.Context(), gitcred.Job{
+			Exe: bin, Host: host, Token: tok.Value, Owner: tok.Owner, ExpiresAt: tok.ExpiresAt,
+			UserName: botName, UserEmail: botEmail, TempDir: runnerTemp, Git: c.gitConfig("--global"),
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1028,8 +1037,7 @@ func TestCredentialWithGit(t *testing.T) {
 		}
 		helperKey := "credential." + w.git.URL + ".helper"
 		helpers := strings.Split(strings.TrimSuffix(credMustGit(t, w.env, w.dir, "config", "--global", "--get-all", helperKey), "\n"), "\n")
-		exe, _ := os.Executable()
-		prefix := "!" + credShellQuote(exe) + " credential --token-file "
+		prefix := "!" + gitcred.ShellQuote(bin) + " credential --token-file "
 		if len(helpers) != 2 || helpers[0] != "" || !strings.HasPrefix(helpers[1], prefix) {
 			t.Fatalf("helpers = %q, want a reset and %q...", helpers, prefix)
 		}
@@ -1040,10 +1048,6 @@ func TestCredentialWithGit(t *testing.T) {
 		if fi, err := os.Stat(tokenFile); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
 			t.Errorf("token file: %v, %v", fi, err)
 		}
-		// This test binary is not app-token: point the helper at the
-		// built one, as os.Executable() is in a real job.
-		credMustGit(t, w.env, w.dir, "config", "--global", "--replace-all", helperKey,
-			"!"+credShellQuote(bin)+" credential --token-file "+credShellQuote(tokenFile), "^!")
 
 		work := t.TempDir()
 		credMustGit(t, w.env, work, "clone", "--quiet", w.git.URL+"/octo-org/beta.git")

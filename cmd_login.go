@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -15,27 +14,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/oauth"
 	"github.com/org/app-token/internal/store"
 )
 
-// Environment variables of the sign-in commands. Flags win over them.
-const (
-	envClientID     = "APP_TOKEN_CLIENT_ID"
-	envClientSecret = "APP_TOKEN_CLIENT_SECRET"
-	envGitHubURL    = "APP_TOKEN_GITHUB_URL"
-	envAPIURL       = "APP_TOKEN_API_URL"
-	envStore        = "APP_TOKEN_STORE"
-	envStoreKey     = "APP_TOKEN_STORE_KEY"
-	envConfigDir    = "APP_TOKEN_CONFIG_DIR"
-)
-
-const (
-	defaultGitHubURL = "https://github.com"
-	defaultAPIURL    = "https://api.github.com"
-	// webSignInTimeout bounds the wait for the browser to come back.
-	webSignInTimeout = 15 * time.Minute
-)
+// webSignInTimeout bounds the wait for the browser to come back.
+const webSignInTimeout = 15 * time.Minute
 
 const loginHelp = `
 Sign a person in to GitHub with a GitHub App's (or OAuth App's) client ID
@@ -83,120 +68,11 @@ which needs the app's client secret. To withdraw the app's access entirely,
 revoke its authorization in your GitHub settings (Applications).
 `
 
-// signInFlags are the flags the sign-in commands share.
-type signInFlags struct {
-	clientID     string
-	clientSecret string
-	githubURL    string
-	apiURL       string
-	set          map[string]bool // flags given on the command line
-}
-
-func (f *signInFlags) register(fs *flag.FlagSet, withSecret bool) {
-	fs.StringVar(&f.clientID, "client-id", "", "the app's client `ID` (not its app ID) (default $"+envClientID+")")
-	if withSecret {
-		fs.StringVar(&f.clientSecret, "client-secret", "", "the app's client `secret` (default $"+envClientSecret+"); needed by --web and --revoke")
-	}
-	fs.StringVar(&f.githubURL, "github-url", "", "GitHub's web `URL`: https://github.com, https://HOST for GHES, or an emulator (default $"+envGitHubURL+", else https://github.com)")
-	fs.StringVar(&f.apiURL, "api-url", "", "the REST API `URL` (default $"+envAPIURL+", else https://api.github.com, or https://HOST/api/v3 for GHES)")
-}
-
-// resolve fills what the flags left empty from the environment.
-func (f *signInFlags) resolve(fs *flag.FlagSet, getenv func(string) string) {
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	fill := func(v *string, env string) {
-		if *v == "" {
-			*v = strings.TrimSpace(getenv(env))
-		}
-	}
-	fill(&f.clientID, envClientID)
-	fill(&f.clientSecret, envClientSecret)
-	fill(&f.githubURL, envGitHubURL)
-	fill(&f.apiURL, envAPIURL)
-}
-
-// signInTarget is a GitHub host's URLs, checked and normalised.
-type signInTarget struct {
-	githubURL string // web host, no trailing slash
-	apiURL    string // "" when not given and not derivable (use the stored one)
-	host      string // store key: the web host's host[:port], lowercase
-}
-
-// target checks --github-url and --api-url. The API URL defaults to
-// https://api.github.com for github.com and to https://HOST/api/v3 (GHES)
-// for any other host.
-func (f *signInFlags) target() (signInTarget, error) {
-	raw := loginOr(f.githubURL, defaultGitHubURL)
-	gh, err := loginURL(raw)
-	if err != nil {
-		return signInTarget{}, usagef("--github-url (or %s) %v", envGitHubURL, err)
-	}
-	t := signInTarget{githubURL: gh.String(), host: strings.ToLower(gh.Host)}
-	switch {
-	case f.apiURL != "":
-		api, err := loginURL(f.apiURL)
-		if err != nil {
-			return signInTarget{}, usagef("--api-url (or %s) %v", envAPIURL, err)
-		}
-		t.apiURL = api.String()
-	case t.host == "github.com":
-		t.apiURL = defaultAPIURL
-	default:
-		t.apiURL = t.githubURL + "/api/v3"
-	}
-	return t, nil
-}
-
 func loginOr(a, b string) string {
 	if a != "" {
 		return a
 	}
 	return b
-}
-
-// loginURL parses a GitHub URL given as "https://HOST[/path]" or a bare
-// "HOST" (https assumed). Plain http is allowed only for loopback hosts:
-// tokens must not cross a network in clear.
-func loginURL(raw string) (*url.URL, error) {
-	s := strings.TrimSpace(raw)
-	if !strings.Contains(s, "://") {
-		s = "https://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%q is not a URL such as https://github.com or https://ghe.example", raw)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loginLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("%q: use https (plain http is only for 127.0.0.1 or localhost, such as the emulator)", raw)
-		}
-	default:
-		return nil, fmt.Errorf("%q: use an https URL", raw)
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	return u, nil
-}
-
-func loginLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// loginHostOf returns the store key of a GitHub URL or bare host.
-func loginHostOf(githubURL string) (string, error) {
-	u, err := loginURL(githubURL)
-	if err != nil {
-		return "", err
-	}
-	return strings.ToLower(u.Host), nil
 }
 
 // loginConfigDir is where the token files and locks live:
@@ -233,10 +109,15 @@ func (c *cli) userStore(allowPlaintext bool) (*store.Store, error) {
 	return st, nil
 }
 
+// oauthOptions are the oauth options every sign-in command shares.
+func (c *cli) oauthOptions() []oauth.Option {
+	return []oauth.Option{oauth.WithHTTPClient(c.http), oauth.WithClock(c.now), oauth.WithWait(c.wait)}
+}
+
 func (c *cli) oauthClient(clientID, secret, githubURL, apiURL string, scopes []string) (*oauth.Client, error) {
 	return oauth.New(oauth.Config{
 		ClientID: clientID, ClientSecret: secret, GitHubURL: githubURL, APIURL: apiURL, Scopes: scopes,
-	}, oauth.WithHTTPClient(c.http), oauth.WithClock(c.now), oauth.WithWait(c.wait))
+	}, c.oauthOptions()...)
 }
 
 func splitScopes(s string) []string {
@@ -245,8 +126,8 @@ func splitScopes(s string) []string {
 
 func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 	fs := c.flags("login", "", loginHelp)
-	var f signInFlags
-	f.register(fs, true)
+	var f settings
+	f.registerSignIn(fs, true)
 	device := fs.Bool("device", false, "sign in with the device flow: enter a code on any device with a browser (the default)")
 	web := fs.Bool("web", false, "sign in with this machine's browser (loopback redirect with PKCE); needs the client secret")
 	scopes := fs.String("scopes", "", "OAuth App `scopes`, comma- or space-separated (GitHub Apps ignore scopes: their permissions apply)")
@@ -262,7 +143,7 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 		return usagef("--device and --web exclude each other: pick one")
 	}
 	f.resolve(fs, c.getenv)
-	t, err := f.target()
+	t, err := f.ghHost()
 	if err != nil {
 		return err
 	}
@@ -276,10 +157,10 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.Target(ctx, t.host); err != nil {
+	if _, err := st.Target(ctx, t.GitHost()); err != nil {
 		return c.storeWriteError(err)
 	}
-	client, err := c.oauthClient(f.clientID, f.clientSecret, t.githubURL, t.apiURL, splitScopes(*scopes))
+	client, err := c.oauthClient(f.clientID, f.clientSecret, t.WebURL(), t.APIURL(), splitScopes(*scopes))
 	if err != nil {
 		return err
 	}
@@ -296,11 +177,11 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 	}
 	user, err := client.User(ctx, tok.AccessToken)
 	if err != nil {
-		return fmt.Errorf("check who signed in (--api-url %s): %w", t.apiURL, err)
+		return fmt.Errorf("check who signed in (--api-url %s): %w", t.APIURL(), err)
 	}
 	now := c.now()
 	e := store.Entry{
-		Host: t.host, ClientID: f.clientID, GitHubURL: t.githubURL, APIURL: t.apiURL,
+		Host: t.GitHost(), ClientID: f.clientID, GitHubURL: t.WebURL(), APIURL: t.APIURL(),
 		ClientSecret: f.clientSecret, Flow: flow, Scopes: tok.Scope, Login: user.Login, UserID: user.ID,
 		AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresAt: tok.ExpiresAt,
 		RefreshToken: tok.RefreshToken, RefreshExpiresAt: tok.RefreshExpiresAt, SignedInAt: now,
@@ -309,7 +190,7 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 	if err != nil {
 		return c.storeWriteError(err)
 	}
-	fmt.Fprintf(c.stderr, "Signed in to %s as %s.\n", t.host, user.Login)
+	fmt.Fprintf(c.stderr, "Signed in to %s as %s.\n", t.GitHost(), user.Login)
 	fmt.Fprintf(c.stderr, "Tokens stored in %s.\n", loc)
 	if !loc.Encrypted {
 		fmt.Fprintf(c.stderr, "Warning: anyone who can read that file can act as %s. Prefer a keychain or %s.\n", user.Login, envStoreKey)
@@ -347,7 +228,7 @@ func loginDuration(d time.Duration) string {
 
 // deviceSignIn runs the device flow, telling the person what to do on
 // stderr.
-func (c *cli) deviceSignIn(ctx context.Context, client *oauth.Client, t signInTarget, noBrowser bool) (*oauth.Token, error) {
+func (c *cli) deviceSignIn(ctx context.Context, client *oauth.Client, t ghhost.Host, noBrowser bool) (*oauth.Token, error) {
 	da, err := client.DeviceCode(ctx)
 	if err != nil {
 		return nil, err
@@ -384,14 +265,14 @@ func (c *cli) openOnEnter(ctx context.Context, u string) {
 }
 
 // webSignIn runs the web flow on a loopback redirect.
-func (c *cli) webSignIn(ctx context.Context, client *oauth.Client, t signInTarget, noBrowser bool) (*oauth.Token, error) {
+func (c *cli) webSignIn(ctx context.Context, client *oauth.Client, t ghhost.Host, noBrowser bool) (*oauth.Token, error) {
 	ctx, cancel := context.WithTimeout(ctx, webSignInTimeout)
 	defer cancel()
 	flow, err := client.StartWeb(ctx)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(c.stderr, "\n  Open this page to sign in to %s:\n\n  %s\n\n", t.host, flow.AuthURL())
+	fmt.Fprintf(c.stderr, "\n  Open this page to sign in to %s:\n\n  %s\n\n", t.GitHost(), flow.AuthURL())
 	if !noBrowser {
 		if err := c.openBrowser(flow.AuthURL()); err != nil {
 			fmt.Fprintf(c.stderr, "Could not open a browser (%v): open the page yourself.\n", err)
@@ -453,7 +334,7 @@ func loginIsTerminal(v any) bool {
 
 // signInError turns a failed sign-in into advice. GitHub's refusals are
 // auth failures (exit 4).
-func signInError(err error, clientID string, t signInTarget, web bool) error {
+func signInError(err error, clientID string, t ghhost.Host, web bool) error {
 	again := "app-token login"
 	if web {
 		again += " --web"
@@ -491,7 +372,7 @@ func signInError(err error, clientID string, t signInTarget, web bool) error {
 		}
 		return &authError{fmt.Errorf("%s (%v)", advice, oe)}
 	case errors.As(err, &he):
-		return fmt.Errorf("sign in: %w: check that --github-url (%s) is GitHub's web address, such as https://github.com or https://HOST for GHES", err, t.githubURL)
+		return fmt.Errorf("sign in: %w: check that --github-url (%s) is GitHub's web address, such as https://github.com or https://HOST for GHES", err, t.WebURL())
 	}
 	return fmt.Errorf("sign in: %w", err)
 }
@@ -508,15 +389,10 @@ func (c *cli) storeWriteError(err error) error {
 	return fmt.Errorf("store the tokens: %w", err)
 }
 
-// loadSignIn finds the entry for host. An explicit --client-id must match;
-// APP_TOKEN_CLIENT_ID is a preference (it may name the app the credential
-// helper mints installation tokens for): without a sign-in for it, the one
-// sign-in of host serves.
+// loadSignIn finds the entry for host (oauth.SignedIn), or says why
+// nobody counts as signed in.
 func (c *cli) loadSignIn(ctx context.Context, st *store.Store, host, clientID string, strict bool) (store.Entry, error) {
-	e, err := st.Load(ctx, host, clientID)
-	if errors.Is(err, store.ErrNotFound) && clientID != "" && !strict {
-		e, err = st.Load(ctx, host, "")
-	}
+	e, err := oauth.SignedIn(ctx, st, host, clientID, strict)
 	if err != nil {
 		return e, signedOutError(err, host)
 	}
@@ -547,63 +423,58 @@ func signedOutError(err error, host string) error {
 	return fmt.Errorf("read the token store: %w", err)
 }
 
-// freshSignIn returns e with an access token that lives at least
-// oauth.RefreshMargin longer, refreshing it (and saving the rotated tokens)
-// if needed. secret overrides the stored client secret.
+// freshSignIn returns e refreshed if needed (oauth.Refreshed); secret
+// overrides the stored client secret. Errors say what to do.
 func (c *cli) freshSignIn(ctx context.Context, st *store.Store, e store.Entry, secret string) (store.Entry, error) {
-	client, err := c.oauthClient(e.ClientID, loginOr(secret, e.ClientSecret), e.GitHubURL, e.APIURL, nil)
-	if err != nil {
-		return e, fmt.Errorf("the stored sign-in for %s is unusable (%v): sign in again with app-token login", e.Host, err)
-	}
-	fresh, _, err := client.Fresh(ctx, st, e, oauth.RefreshMargin)
+	fresh, err := oauth.Refreshed(ctx, st, e, secret, c.oauthOptions()...)
 	var oe *oauth.Error
 	switch {
 	case err == nil:
 		return fresh, nil
 	case errors.Is(err, oauth.ErrSignInAgain):
-		return e, &authError{fmt.Errorf("%s: %w: sign in again with app-token login", e.Host, err)}
+		return e, fmt.Errorf("%s: %w: sign in again with app-token login", e.Host, err)
 	case errors.As(err, &oe) && oe.Code == oauth.CodeIncorrectCredentials:
-		return e, &authError{fmt.Errorf("GitHub refused to refresh the token for %s without the right client secret (%v): pass --client-secret or set %s", e.Host, oe, envClientSecret)}
+		return e, fmt.Errorf("GitHub refused to refresh the token for %s without the right client secret (%w): pass --client-secret or set %s", e.Host, oe, envClientSecret)
 	}
 	return e, err
 }
 
 // openSignIn parses the flags of status, user-token and logout, which take
 // no arguments, and opens the store their sign-in lives in.
-func (c *cli) openSignIn(fs *flag.FlagSet, f *signInFlags, args []string) (signInTarget, *store.Store, error) {
+func (c *cli) openSignIn(fs *flag.FlagSet, f *settings, args []string) (ghhost.Host, *store.Store, error) {
 	if err := c.parse(fs, args); err != nil {
-		return signInTarget{}, nil, err
+		return ghhost.Host{}, nil, err
 	}
 	if fs.NArg() > 0 {
-		return signInTarget{}, nil, usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
+		return ghhost.Host{}, nil, usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
 	}
 	f.resolve(fs, c.getenv)
-	t, err := f.target()
+	t, err := f.ghHost()
 	if err != nil {
-		return signInTarget{}, nil, err
+		return ghhost.Host{}, nil, err
 	}
 	st, err := c.userStore(false)
 	if err != nil {
-		return signInTarget{}, nil, err
+		return ghhost.Host{}, nil, err
 	}
 	return t, st, nil
 }
 
 func (c *cli) cmdStatus(ctx context.Context, args []string) error {
 	fs := c.flags("status", "", statusHelp)
-	var f signInFlags
-	f.register(fs, false)
+	var f settings
+	f.registerSignIn(fs, false)
 	t, st, err := c.openSignIn(fs, &f, args)
 	if err != nil {
 		return err
 	}
-	e, err := c.loadSignIn(ctx, st, t.host, f.clientID, f.set["client-id"])
+	e, err := c.loadSignIn(ctx, st, t.GitHost(), f.clientID, f.given["client-id"])
 	if err != nil {
 		return err
 	}
 	apiURL := e.APIURL
-	if f.set["api-url"] {
-		apiURL = t.apiURL
+	if f.given["api-url"] {
+		apiURL = t.APIURL()
 	}
 	now := c.now()
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
@@ -667,18 +538,18 @@ func (c *cli) cmdStatus(ctx context.Context, args []string) error {
 
 func (c *cli) cmdUserToken(ctx context.Context, args []string) error {
 	fs := c.flags("user-token", "", userTokenHelp)
-	var f signInFlags
-	f.register(fs, true)
+	var f settings
+	f.registerSignIn(fs, true)
 	t, st, err := c.openSignIn(fs, &f, args)
 	if err != nil {
 		return err
 	}
-	e, err := c.loadSignIn(ctx, st, t.host, f.clientID, f.set["client-id"])
+	e, err := c.loadSignIn(ctx, st, t.GitHost(), f.clientID, f.given["client-id"])
 	if err != nil {
 		return err
 	}
-	if f.set["api-url"] {
-		e.APIURL = t.apiURL
+	if f.given["api-url"] {
+		e.APIURL = t.APIURL()
 	}
 	e, err = c.freshSignIn(ctx, st, e, f.clientSecret)
 	if err != nil {
@@ -690,37 +561,37 @@ func (c *cli) cmdUserToken(ctx context.Context, args []string) error {
 
 func (c *cli) cmdLogout(ctx context.Context, args []string) error {
 	fs := c.flags("logout", "", logoutHelp)
-	var f signInFlags
-	f.register(fs, true)
+	var f settings
+	f.registerSignIn(fs, true)
 	revoke := fs.Bool("revoke", false, "also revoke the access token on GitHub (needs the client secret)")
 	t, st, err := c.openSignIn(fs, &f, args)
 	if err != nil {
 		return err
 	}
-	e, err := st.Load(ctx, t.host, f.clientID)
-	if errors.Is(err, store.ErrNotFound) && f.clientID != "" && !f.set["client-id"] {
-		e, err = st.Load(ctx, t.host, "")
+	e, err := st.Load(ctx, t.GitHost(), f.clientID)
+	if errors.Is(err, store.ErrNotFound) && f.clientID != "" && !f.given["client-id"] {
+		e, err = st.Load(ctx, t.GitHost(), "")
 	}
 	var ce *store.CorruptError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		fmt.Fprintf(c.stderr, "Not signed in to %s: nothing to forget.\n", t.host)
+		fmt.Fprintf(c.stderr, "Not signed in to %s: nothing to forget.\n", t.GitHost())
 		return nil
 	case errors.As(err, &ce), errors.Is(err, store.ErrWrongPassphrase), errors.Is(err, store.ErrNeedPassphrase):
 		if *revoke {
-			return fmt.Errorf("cannot revoke: %w; run logout without --revoke to delete the unreadable tokens", signedOutError(err, t.host))
+			return fmt.Errorf("cannot revoke: %w; run logout without --revoke to delete the unreadable tokens", signedOutError(err, t.GitHost()))
 		}
-		if _, derr := st.Delete(ctx, t.host, f.clientID); derr != nil && !errors.Is(derr, store.ErrNotFound) && !errors.As(derr, &ce) &&
+		if _, derr := st.Delete(ctx, t.GitHost(), f.clientID); derr != nil && !errors.Is(derr, store.ErrNotFound) && !errors.As(derr, &ce) &&
 			!errors.Is(derr, store.ErrWrongPassphrase) && !errors.Is(derr, store.ErrNeedPassphrase) {
 			return fmt.Errorf("forget the tokens: %w", derr)
 		}
-		fmt.Fprintf(c.stderr, "Deleted the unreadable tokens of %s (%v).\n", t.host, err)
+		fmt.Fprintf(c.stderr, "Deleted the unreadable tokens of %s (%v).\n", t.GitHost(), err)
 		return nil
 	case err != nil:
-		return signedOutError(err, t.host)
+		return signedOutError(err, t.GitHost())
 	}
 	if *revoke {
-		if err := c.revokeSignIn(ctx, e, f, t); err != nil {
+		if err := c.revokeSignIn(ctx, e, &f, t); err != nil {
 			return err
 		}
 	}
@@ -733,7 +604,7 @@ func (c *cli) cmdLogout(ctx context.Context, args []string) error {
 
 // revokeSignIn revokes e's access token, or says why there is nothing to
 // revoke. A failure keeps the tokens, so that logout can be run again.
-func (c *cli) revokeSignIn(ctx context.Context, e store.Entry, f signInFlags, t signInTarget) error {
+func (c *cli) revokeSignIn(ctx context.Context, e store.Entry, f *settings, t ghhost.Host) error {
 	secret := loginOr(f.clientSecret, e.ClientSecret)
 	if secret == "" {
 		return usagef("--revoke needs the app's client secret: pass --client-secret or set %s (or run logout without --revoke to only forget the tokens)", envClientSecret)
@@ -743,8 +614,8 @@ func (c *cli) revokeSignIn(ctx context.Context, e store.Entry, f signInFlags, t 
 		return nil
 	}
 	apiURL := e.APIURL
-	if f.set["api-url"] {
-		apiURL = t.apiURL
+	if f.given["api-url"] {
+		apiURL = t.APIURL()
 	}
 	client, err := c.oauthClient(e.ClientID, secret, e.GitHubURL, apiURL, nil)
 	if err != nil {
@@ -766,13 +637,12 @@ func (c *cli) revokeSignIn(ctx context.Context, e store.Entry, f signInFlags, t 
 }
 
 // signedInToken returns the signed-in user's access token for the GitHub
-// host at githubURL ("https://github.com", or a bare host), refreshing it
-// first if it expires within 5 minutes. clientID (the credential helper's
-// --client-id) must match the sign-in; without it, APP_TOKEN_CLIENT_ID
-// picks among several sign-ins to one host. Failures wrap authError when the person must
-// sign in (again).
-func (c *cli) signedInToken(ctx context.Context, githubURL, clientID string) (token string, expiresAt time.Time, err error) {
-	host, err := loginHostOf(githubURL)
+// at webURL (git's protocol://host), refreshing it first if it expires
+// within 5 minutes: credential --user's answer. A --client-id given as a
+// flag must match the sign-in; APP_TOKEN_CLIENT_ID, which may name the App
+// the credential helper mints for, only states a preference.
+func (c *cli) signedInToken(ctx context.Context, webURL, flagClientID string) (token string, expiresAt time.Time, err error) {
+	host, err := ghhost.New(webURL, "")
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -780,18 +650,15 @@ func (c *cli) signedInToken(ctx context.Context, githubURL, clientID string) (to
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	// A client ID given as a flag must match; APP_TOKEN_CLIENT_ID, which may
-	// name the App the credential helper mints for, only states a
-	// preference.
-	strict := clientID != ""
-	if !strict {
+	clientID := flagClientID
+	if clientID == "" {
 		clientID = strings.TrimSpace(c.getenv(envClientID))
 	}
-	e, err := c.loadSignIn(ctx, st, host, clientID, strict)
+	e, err := c.loadSignIn(ctx, st, host.GitHost(), clientID, flagClientID != "")
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	e, err = c.freshSignIn(ctx, st, e, c.getenv(envClientSecret))
+	e, err = c.freshSignIn(ctx, st, e, strings.TrimSpace(c.getenv(envClientSecret)))
 	if err != nil {
 		return "", time.Time{}, err
 	}
