@@ -625,3 +625,70 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestActionSetupGitUsesTheTokensHost: git gets the token for the host of
+// the API URL that minted it, not for GITHUB_SERVER_URL's (issue 9, finding
+// 3: with github-api-url on another host, git got that host's token for
+// github.com).
+func TestActionSetupGitUsesTheTokensHost(t *testing.T) {
+	t.Parallel()
+	credNeedGit(t)
+	w := newActWorld(t)
+	env := w.env(map[string]string{"setup-git": "true"})
+	env["GITHUB_SERVER_URL"] = "https://github.com"
+	env["RUNNER_TEMP"] = t.TempDir()
+	gitEnv := credGitEnv(w.dir)
+	for _, kv := range gitEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	stdout, stderr, err := runEnv(t, env, "action")
+	if err != nil {
+		t.Fatalf("action: %v\n%s%s", err, stdout, stderr)
+	}
+	list := credMustGit(t, gitEnv, w.dir, "config", "--global", "--list")
+	if strings.Contains(list, "credential.https://github.com.") {
+		t.Errorf("git is configured for github.com with the emulator's token:\n%s", list)
+	}
+	if !strings.Contains(list, "credential."+w.url+".helper=") {
+		t.Errorf("git is not configured for %s, the token's host:\n%s", w.url, list)
+	}
+	post := maps(env)
+	for k, v := range w.state(t) {
+		post["STATE_"+k] = v
+	}
+	if _, _, err := runEnv(t, post, "action-post"); err != nil {
+		t.Fatal(err)
+	}
+	if list := credMustGit(t, gitEnv, w.dir, "config", "--global", "--list"); strings.Contains(list, "credential.") {
+		t.Errorf("the post step left git configured:\n%s", list)
+	}
+}
+
+// TestActionRevokesWhenStateCannotBeSaved: without GITHUB_STATE there is no
+// post step to revoke the token, so the main step does (issue 9, finding 9).
+func TestActionRevokesWhenStateCannotBeSaved(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	env := w.env(nil)
+	env["GITHUB_STATE"] = t.TempDir() // a folder: the write fails
+	stdout, _, err := runEnv(t, env, "action")
+	if err == nil || !strings.Contains(stdout, "::error::write GITHUB_STATE") {
+		t.Fatalf("action = %v\n%s", err, stdout)
+	}
+	var minted, revoked int
+	for _, r := range w.emu.Requests() {
+		switch {
+		case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/access_tokens") && r.Status == http.StatusCreated:
+			minted++
+		case r.Method == http.MethodDelete && r.Path == "/installation/token" && r.Status == http.StatusNoContent:
+			revoked++
+		}
+	}
+	if minted != 1 || revoked != 1 {
+		t.Errorf("%d tokens minted, %d revoked; want the one minted revoked", minted, revoked)
+	}
+	if out := w.outputs(t); len(out) != 0 {
+		t.Errorf("outputs written: %v", out)
+	}
+}
