@@ -1067,7 +1067,7 @@ func TestCredentialWithGit(t *testing.T) {
 			t.Errorf("%d tokens minted, want only the action's", n)
 		}
 
-		if err := c.actionUndoGit(t.Context(), state); err != nil {
+		if err := gitcred.UndoJob(t.Context(), c.gitConfig("--global"), state); err != nil {
 			t.Fatal(err)
 		}
 		// Undo re-adds the keys at the end of their section: compare the
@@ -1083,10 +1083,10 @@ func TestCredentialWithGit(t *testing.T) {
 		if _, err := os.Stat(filepath.Dir(tokenFile)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("token folder remains: %v", err)
 		}
-		if err := c.actionUndoGit(t.Context(), ""); err != nil {
+		if err := gitcred.UndoJob(t.Context(), c.gitConfig("--global"), ""); err != nil {
 			t.Errorf("undo of nothing: %v", err)
 		}
-		if err := c.actionUndoGit(t.Context(), "{not json"); err == nil {
+		if err := gitcred.UndoJob(t.Context(), c.gitConfig("--global"), "{not json"); err == nil {
 			t.Error("undo of garbage state succeeded")
 		}
 	})

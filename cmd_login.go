@@ -6,14 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
-	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/org/app-token/internal/browser"
 	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/oauth"
 	"github.com/org/app-token/internal/store"
@@ -234,7 +231,7 @@ func (c *cli) deviceSignIn(ctx context.Context, client *oauth.Client, t ghhost.H
 		return nil, err
 	}
 	fmt.Fprintf(c.stderr, "\n  First copy your one-time code:  %s\n  Then open:  %s\n\n", da.UserCode, da.VerificationURI)
-	if !noBrowser && loginIsTerminal(c.stdin) && loginIsTerminal(c.stderr) && loginWebURL(da.VerificationURI) {
+	if !noBrowser && browser.IsTerminal(c.stdin) && browser.IsTerminal(c.stderr) && browser.IsWebURL(da.VerificationURI) {
 		fmt.Fprintf(c.stderr, "Press Enter to open %s in your browser.\n", da.VerificationURI)
 		go c.openOnEnter(ctx, da.VerificationURI)
 	}
@@ -259,7 +256,7 @@ func (c *cli) openOnEnter(ctx context.Context, u string) {
 	if err != nil || !strings.HasSuffix(line, "\n") || ctx.Err() != nil {
 		return
 	}
-	if err := c.openBrowser(u); err != nil {
+	if err := browser.Open(c.getenv("BROWSER"), u); err != nil {
 		fmt.Fprintf(c.stderr, "Could not open a browser (%v): open %s yourself.\n", err, u)
 	}
 }
@@ -274,7 +271,7 @@ func (c *cli) webSignIn(ctx context.Context, client *oauth.Client, t ghhost.Host
 	}
 	fmt.Fprintf(c.stderr, "\n  Open this page to sign in to %s:\n\n  %s\n\n", t.GitHost(), flow.AuthURL())
 	if !noBrowser {
-		if err := c.openBrowser(flow.AuthURL()); err != nil {
+		if err := browser.Open(c.getenv("BROWSER"), flow.AuthURL()); err != nil {
 			fmt.Fprintf(c.stderr, "Could not open a browser (%v): open the page yourself.\n", err)
 		} else {
 			fmt.Fprintln(c.stderr, "Opened it in your browser.")
@@ -290,47 +287,6 @@ func (c *cli) webSignIn(ctx context.Context, client *oauth.Client, t ghhost.Host
 
 // errBrowserTimeout ends a web sign-in whose browser never came back.
 var errBrowserTimeout = fmt.Errorf("the browser did not come back within %s", webSignInTimeout)
-
-// openBrowser opens u with $BROWSER, else the platform's opener.
-func (c *cli) openBrowser(u string) error {
-	if !loginWebURL(u) {
-		return fmt.Errorf("%q is not a web page", u)
-	}
-	var cmd *exec.Cmd
-	if b := strings.Fields(c.getenv("BROWSER")); len(b) > 0 {
-		cmd = exec.Command(b[0], append(b[1:], u)...)
-	} else {
-		switch runtime.GOOS {
-		case "darwin":
-			cmd = exec.Command("open", u)
-		case "windows":
-			cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", u)
-		default:
-			cmd = exec.Command("xdg-open", u)
-		}
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go cmd.Wait()
-	return nil
-}
-
-func loginWebURL(u string) bool {
-	p, err := url.Parse(u)
-	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != ""
-}
-
-// loginIsTerminal reports whether v is a character device (a terminal; or
-// /dev/null, which openOnEnter survives: it reads EOF, not a line).
-func loginIsTerminal(v any) bool {
-	f, ok := v.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
 
 // signInError turns a failed sign-in into advice. GitHub's refusals are
 // auth failures (exit 4).
