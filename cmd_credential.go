@@ -13,6 +13,7 @@ import (
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/gitcred"
+	"github.com/org/app-token/internal/userdir"
 )
 
 const credentialHelp = `
@@ -123,7 +124,7 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 			return c.signedInToken(ctx, webURL, flagClientID)
 		}
 	}
-	if dir, err := userDir(c.getenv, false, envCacheDir); err != nil {
+	if dir, err := userdir.Find(c.getenv, false, envCacheDir); err != nil {
 		if fs.Arg(0) == "get" && s.tokenFile == "" && !s.user {
 			note("not caching tokens: %v", err)
 		}

@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -35,6 +33,8 @@ const (
 var flagEnv = map[string]string{
 	"client-id": envClientID, "app-id": envAppID, "client-secret": envClientSecret,
 	"github-url": envGitHubURL, "api-url": envAPIURL,
+	// Not flags, named in the sign-in commands' advice.
+	"store": envStore, "store-key": envStoreKey,
 }
 
 // settings are what every command is told, resolved one way: the flags
@@ -210,49 +210,4 @@ func (p permissionFlag) args() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// userDir is os.UserCacheDir (config false) or os.UserConfigDir (config
-// true) joined with "app-token", reading the environment through getenv so
-// that tests can point it elsewhere. override, when set in the
-// environment, wins; the error names it.
-func userDir(getenv func(string) string, config bool, override string) (string, error) {
-	if d := getenv(override); d != "" {
-		return d, nil
-	}
-	var base string
-	switch runtime.GOOS {
-	case "windows":
-		base = getenv("LocalAppData")
-		if config {
-			base = getenv("AppData")
-		}
-	case "darwin", "ios":
-		if h := getenv("HOME"); h != "" {
-			base = filepath.Join(h, "Library", "Caches")
-			if config {
-				base = filepath.Join(h, "Library", "Application Support")
-			}
-		}
-	default:
-		xdg, dot := "XDG_CACHE_HOME", ".cache"
-		if config {
-			xdg, dot = "XDG_CONFIG_HOME", ".config"
-		}
-		base = getenv(xdg)
-		if !filepath.IsAbs(base) {
-			base = ""
-			if h := getenv("HOME"); h != "" {
-				base = filepath.Join(h, dot)
-			}
-		}
-	}
-	if base == "" {
-		kind := "cache"
-		if config {
-			kind = "config"
-		}
-		return "", fmt.Errorf("no user %s folder: set %s", kind, override)
-	}
-	return filepath.Join(base, "app-token"), nil
 }
