@@ -39,8 +39,10 @@ Set it up with "app-token setup-git", or by hand:
 
 Settings left out of the command line come from the environment:
 APP_TOKEN_CLIENT_ID or APP_TOKEN_APP_ID, APP_TOKEN_PRIVATE_KEY_FILE or
-APP_TOKEN_PRIVATE_KEY (the PEM itself), APP_TOKEN_API_URL. Without an API URL,
-github.com uses https://api.github.com and any other host https://HOST/api/v3.
+APP_TOKEN_PRIVATE_KEY (the PEM itself), APP_TOKEN_API_URL (or the web URL,
+APP_TOKEN_GITHUB_URL). Without an API URL, github.com uses
+https://api.github.com, NAME.ghe.com https://api.NAME.ghe.com and any other
+host https://HOST/api/v3.
 
 Only protocol https (and http for loopback hosts) on the configured host is
 answered. Diagnostics go to stderr; stdout carries git's protocol only.
@@ -51,7 +53,7 @@ Set APP_TOKEN_DEBUG=1 (or --debug) to see each decision on stderr.
 // take.
 func (s *settings) registerCredential(fs *flag.FlagSet) {
 	s.registerApp(fs, "derived from the host")
-	fs.StringVar(&s.host, "host", "", "the git `host` to answer for (default github.com, or the --api-url's host)")
+	fs.StringVar(&s.host, "host", "", "the git `host` to answer for (default github.com, or the host of --api-url or $"+envGitHubURL+")")
 	fs.StringVar(&s.owner, "owner", "", "the account whose installation serves requests that name no repository")
 	fs.StringVar(&s.repositories, "repositories", "", "narrow tokens to these repositories of the owner (comma-separated)")
 	fs.Var(&s.permissions, "permission", "narrow tokens to `name=level` (repeatable), e.g. contents=read")
