@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/org/app-token/internal/action"
 	"github.com/org/app-token/internal/actionenv"
@@ -48,6 +49,9 @@ func (c *cli) actionStep(r *actionenv.Runner) action.Step {
 	}
 	if c.environ != nil {
 		s.Environ = c.environ()
+	}
+	if s.TempDir = c.getenv("RUNNER_TEMP"); s.TempDir == "" {
+		s.TempDir = os.TempDir()
 	}
 	return s
 }

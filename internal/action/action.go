@@ -8,7 +8,6 @@ package action
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -33,8 +32,10 @@ type Step struct {
 	// Environ lists the step's environment (NAME=value), so that misspelt
 	// permission-* inputs are caught; nil skips that check.
 	Environ []string
-	// Getenv reads GITHUB_SERVER_URL and RUNNER_TEMP.
+	// Getenv reads GITHUB_SERVER_URL.
 	Getenv func(string) string
+	// TempDir is where setup-git keeps the token's file (RUNNER_TEMP).
+	TempDir string
 	// AppOptions are the appauth options for host (client, clock, waits),
 	// with debug as the debug sink.
 	AppOptions func(host ghhost.Host, debug func(string, ...any)) []appauth.Option
@@ -48,9 +49,10 @@ type Step struct {
 
 // Main runs the main step: it reads and checks the inputs, mints the token,
 // masks it before anything else is written, configures git when setup-git
-// is true, saves what the post step needs and writes the outputs. On any
-// failure after minting it revokes the token (and undoes git), so that no
-// failed step leaves a token alive.
+// is true, saves what the post step needs and writes the outputs. A
+// failure after minting leaves no token alive: until the state is saved
+// Main revokes the token itself (and undoes git), after it the post step
+// does.
 func Main(ctx context.Context, s Step) error {
 	r := s.Runner
 	if err := r.CheckFiles(); err != nil {
@@ -183,13 +185,9 @@ func (s Step) git(ctx context.Context, app *appauth.App, host ghhost.Host, tok *
 	if err != nil {
 		return "", "", "", fmt.Errorf("find this program: %w", err)
 	}
-	tmp := s.Getenv("RUNNER_TEMP")
-	if tmp == "" {
-		tmp = os.TempDir()
-	}
 	state, err = gitcred.SetupJob(ctx, gitcred.Job{
 		Exe: exe, Host: host, Token: tok.Value, Owner: tok.Owner, ExpiresAt: tok.ExpiresAt,
-		UserName: name, UserEmail: email, TempDir: tmp, Git: s.Git,
+		UserName: name, UserEmail: email, TempDir: s.TempDir, Git: s.Git,
 	})
 	if err != nil {
 		return "", "", "", err
