@@ -127,9 +127,7 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 		}
 	}
 	if dir, err := userdir.Find(c.getenv, false, envCacheDir); err != nil {
-		if fs.Arg(0) == "get" && s.tokenFile == "" && !s.user {
-			note("not caching tokens: %v", err)
-		}
+		cfg.CacheErr = err
 	} else {
 		cfg.CacheDir = filepath.Join(dir, "git-credential")
 	}

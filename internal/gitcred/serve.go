@@ -55,8 +55,10 @@ type Config struct {
 	// NewApp returns the App signing with key. It is called only when the
 	// cache cannot answer, so that a warm get parses no key.
 	NewApp func(key []byte) (Minter, error)
-	// CacheDir is the token cache's folder; "" mints every time.
+	// CacheDir is the token cache's folder; "" mints every time, and
+	// CacheErr, when set, says why (a note when a token is minted).
 	CacheDir string
+	CacheErr error
 
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -160,7 +162,7 @@ func (c *Config) get(ctx context.Context, req *Credential) (*Credential, error) 
 	if err != nil {
 		return nil, err
 	}
-	h := c.helper(key)
+	h := c.helper(key, true)
 	h.App = func() (Minter, error) { return c.NewApp(key) }
 	tok, _, err := h.Get(ctx, owner, repo)
 	if err != nil {
@@ -177,19 +179,18 @@ func (c *Config) get(ctx context.Context, req *Credential) (*Credential, error) 
 }
 
 // helper is the token cache's Helper for the App, with the cache open when
-// it can be.
-func (c *Config) helper(key []byte) *Helper {
+// it can be; note says why it cannot.
+func (c *Config) helper(key []byte, note bool) *Helper {
 	h := &Helper{
 		APIURL: c.Host.APIURL(), AppID: c.AppID, Repositories: c.Repositories, Permissions: c.Permissions,
 		Now: c.Now, Debugf: c.Debugf,
 	}
+	err := c.CacheErr
 	if c.CacheDir != "" {
-		cache, err := Open(c.CacheDir, key, c.Now)
-		if err != nil {
-			c.notef("not caching tokens: %v", err)
-		} else {
-			h.Cache = cache
-		}
+		h.Cache, err = Open(c.CacheDir, key, c.Now)
+	}
+	if err != nil && note {
+		c.notef("not caching tokens: %v", err)
 	}
 	return h
 }
@@ -235,7 +236,7 @@ func (c *Config) erase(ctx context.Context, req *Credential) {
 	if err != nil {
 		return
 	}
-	if h := c.helper(key); h.Cache != nil {
+	if h := c.helper(key, false); h.Cache != nil {
 		h.Erase(ctx, owner, req.Password)
 	}
 }
