@@ -56,17 +56,22 @@ func (c *cli) newApp(s *settings, host ghhost.Host) (*appauth.App, error) {
 	return appauth.New(s.issuer(), key.Key, c.appOptions(host, flagNames, c.debugf(s, "debug: "))...)
 }
 
-// appCommand parses the flags of a command that acts as the App and
-// builds the App.
-func (c *cli) appCommand(fs *flag.FlagSet, s *settings, args []string) (*appauth.App, error) {
+// appFlags parses the flags of a command that acts as the App, which
+// takes no arguments, and resolves its host.
+func (c *cli) appFlags(fs *flag.FlagSet, s *settings, args []string) (ghhost.Host, error) {
 	if err := c.parse(fs, args); err != nil {
-		return nil, err
+		return ghhost.Host{}, err
 	}
 	if fs.NArg() > 0 {
-		return nil, usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+		return ghhost.Host{}, usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	s.resolve(fs, c.getenv)
-	host, err := s.ghHost()
+	return s.ghHost()
+}
+
+// appCommand is appFlags, then the App.
+func (c *cli) appCommand(fs *flag.FlagSet, s *settings, args []string) (*appauth.App, error) {
+	host, err := c.appFlags(fs, s, args)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +99,7 @@ Examples:
 	fs.Var(&s.permissions, "permission", "narrow the token to `name=level` (repeatable), e.g. contents=read")
 	fs.Int64Var(&s.installationID, "installation-id", 0, "use this installation `ID` directly (one request instead of two)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON: token, expires_at, installation_id, app_slug, permissions, repositories")
-	app, err := c.appCommand(fs, &s, args)
+	host, err := c.appFlags(fs, &s, args)
 	if err != nil {
 		return err
 	}
@@ -105,6 +110,10 @@ Examples:
 	req, _, err := sel.Resolve(func(name string) string { return "--" + name })
 	if err != nil {
 		return &usageError{msg: err.Error()}
+	}
+	app, err := c.newApp(&s, host)
+	if err != nil {
+		return err
 	}
 	tok, err := app.Mint(ctx, req)
 	if err != nil {
