@@ -16,10 +16,12 @@
 package emulator
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -125,6 +127,9 @@ type Server struct {
 	issued        int
 	nextID        int64
 	oauth         oauthState
+	violations    []string
+	noSchemaCheck bool
+	git           *gitServer
 
 	mux *http.ServeMux
 }
@@ -143,6 +148,12 @@ type Option func(*Server)
 
 // WithClock makes the emulator read real time from now (before its offset).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithoutSchemaCheck sends answers unchecked. By default every answer of
+// a REST route is validated against the response schema GitHub's
+// description gives (internal/openapi); one that breaks it is recorded
+// (Violations) and replaced by a 500. Only benchmarks should turn this off.
+func WithoutSchemaCheck() Option { return func(s *Server) { s.noSchemaCheck = true } }
 
 // WithTokenStyle picks the shape of issued tokens.
 func WithTokenStyle(st TokenStyle) Option { return func(s *Server) { s.style = st } }
@@ -316,7 +327,9 @@ func (s *Server) Authorize(token, owner, repo string) bool {
 	return slices.ContainsFunc(repos, func(r string) bool { return strings.EqualFold(r, repo) })
 }
 
-// ServeHTTP answers one request, applying any injected fault first.
+// ServeHTTP answers one request, applying any injected fault first. Git
+// requests go to the git server (git.go); every other answer is held to
+// GitHub's description before it is sent (see WithoutSchemaCheck).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
@@ -326,28 +339,115 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
 	w.Header().Set("X-GitHub-Request-Id", strconv.FormatInt(time.Now().UnixNano()%1e9, 16))
+	if s.git != nil && s.git.serve(rec, r) {
+		return
+	}
+	var out http.ResponseWriter = rec
+	if !s.noSchemaCheck {
+		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+		out = buf
+		defer s.flushChecked(rec, r, buf)
+	}
 	if f := s.takeFault(r); f != nil {
 		if f.Drop {
 			rec.status = 0
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
 					conn.Close()
-					return
+					panic(http.ErrAbortHandler)
 				}
 			}
 			panic(http.ErrAbortHandler)
 		}
 		for k, v := range f.Header {
-			w.Header()[k] = v
+			out.Header()[k] = v
 		}
 		msg := f.Message
 		if msg == "" {
 			msg = http.StatusText(f.Status)
 		}
-		writeError(rec, f.Status, msg)
+		writeError(out, f.Status, msg)
 		return
 	}
-	s.mux.ServeHTTP(rec, r)
+	if !strings.HasPrefix(r.URL.Path, "/login/") && !checkAPIVersion(out, r) {
+		return
+	}
+	s.mux.ServeHTTP(out, r)
+}
+
+// apiVersions are the REST API versions GitHub serves
+// (https://docs.github.com/en/rest/about-the-rest-api/api-versions).
+var apiVersions = []string{"2022-11-28", "2026-03-10"}
+
+// checkAPIVersion answers 400, as GitHub does, when a request names an API
+// version in X-GitHub-Api-Version that GitHub does not serve. Without the
+// header GitHub uses its default version.
+func checkAPIVersion(w http.ResponseWriter, r *http.Request) bool {
+	v, set := r.Header["X-Github-Api-Version"]
+	if !set || slices.Contains(apiVersions, strings.TrimSpace(v[0])) {
+		return true
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]string{
+		"message":           fmt.Sprintf("Invalid API version provided: %q. Supported versions: %s", v[0], strings.Join(apiVersions, ", ")),
+		"documentation_url": "https://docs.github.com/rest/about-the-rest-api/api-versions",
+		"status":            "400",
+	})
+	return false
+}
+
+// bufferedWriter holds an answer until the schema check has seen it.
+type bufferedWriter struct {
+	header      http.Header
+	status      int
+	wroteHeader bool
+	body        bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if !b.wroteHeader {
+		b.status, b.wroteHeader = code, true
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
+}
+
+// flushChecked sends buf's answer, or, when it breaks GitHub's description,
+// records the violation and answers 500 naming it, so that the test (or dry
+// run) that provoked it fails even if it never calls Violations.
+func (s *Server) flushChecked(w http.ResponseWriter, r *http.Request, buf *bufferedWriter) {
+	if p := recover(); p != nil {
+		panic(p)
+	}
+	_, pattern := s.mux.Handler(r)
+	msg := ""
+	if set, err := responseSchemas(); err != nil {
+		msg = "emulator: vendored response schemas: " + err.Error()
+	} else {
+		msg = set.check(pattern, buf.status, buf.header, buf.body.Bytes())
+	}
+	if msg != "" {
+		s.mu.Lock()
+		s.violations = append(s.violations, fmt.Sprintf("%s %s: %s", r.Method, r.URL.Path, msg))
+		s.mu.Unlock()
+		writeError(w, http.StatusInternalServerError, "emulator: answer breaks GitHub's description: "+msg)
+		return
+	}
+	maps.Copy(w.Header(), buf.header)
+	w.WriteHeader(buf.status)
+	w.Write(buf.body.Bytes())
+}
+
+// Violations returns every answer that broke GitHub's description (each
+// was replaced by a 500): a test that uses the emulator can fail on any.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.violations)
 }
 
 type statusRecorder struct {
@@ -393,11 +493,12 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 func (s *Server) routes() {
 	s.handle("GET /app", s.getApp)
 	s.handle("GET /app/installations", s.listInstallations)
-	s.handle("GET /app/installations/{id}", s.getInstallation)
-	s.handle("POST /app/installations/{id}/access_tokens", s.createToken)
+	s.handle("GET /app/installations/{installation_id}", s.getInstallation)
+	s.handle("POST /app/installations/{installation_id}/access_tokens", s.createToken)
 	s.handle("GET /repos/{owner}/{repo}/installation", s.repoInstallation)
 	s.handle("GET /orgs/{org}/installation", s.orgInstallation)
 	s.handle("GET /users/{username}/installation", s.userInstallation)
+	s.handle("GET /enterprises/{enterprise}/installation", s.enterpriseInstallation)
 	s.handle("GET /users/{username}", s.getUser)
 	s.handle("GET /installation/repositories", s.installationRepositories)
 	s.handle("DELETE /installation/token", s.revokeToken)
