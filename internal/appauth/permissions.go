@@ -41,7 +41,7 @@ func (e *PermissionError) Error() string {
 		}
 		return msg + "; valid names are listed at https://docs.github.com/en/rest/apps/apps#create-an-installation-access-token-for-an-app"
 	}
-	return fmt.Sprintf("%s: %q is not a level %s allows: use %s", e.Input, e.Level, e.Name, orList(Levels(e.Name)))
+	return fmt.Sprintf("%s: %q is not a valid level for %s: use %s", e.Input, e.Level, e.Name, orList(Levels(e.Name)))
 }
 
 // CheckPermission validates one permission; input names it in the error.

@@ -57,7 +57,7 @@ func TestCheckPermission(t *testing.T) {
 	}
 	// organization_events is read-only: the error names the one level.
 	err = CheckPermission("organization_events", "write", "permission-organization-events")
-	if err == nil || !strings.Contains(err.Error(), `"write" is not a level organization_events allows: use "read"`) {
+	if err == nil || !strings.Contains(err.Error(), `"write" is not a valid level for organization_events: use "read"`) {
 		t.Errorf("read-only permission: %v", err)
 	}
 	err = CheckPermission("workflows", "read", "permission-workflows")
