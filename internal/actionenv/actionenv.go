@@ -124,6 +124,9 @@ type Inputs struct {
 	Repositories   []string
 	Permissions    map[string]string
 	InstallationID int64
+	// Enterprise is the enterprise input (a slug): the token is then the
+	// enterprise installation's, and Owner and Repositories are empty.
+	Enterprise string
 	// CurrentRepository is set when neither owner nor repositories was
 	// given: the token is then for the workflow's own repository.
 	CurrentRepository bool
@@ -206,8 +209,19 @@ func (r *Runner) ParseInputs(environ []string) (*Inputs, error) {
 		in.InstallationID = id
 	}
 
+	in.Enterprise = r.Input("enterprise")
+	if in.Enterprise != "" && !appauth.ValidOwner(in.Enterprise) {
+		add(fmt.Errorf("enterprise: %q is not an enterprise slug (the name in https://github.com/enterprises/SLUG)", in.Enterprise))
+	}
+
 	current := r.getenv("GITHUB_REPOSITORY")
 	switch {
+	case in.Enterprise != "" && (owner != "" || r.Input("repositories") != ""):
+		add(errors.New("enterprise: cannot be combined with owner or repositories: an enterprise installation's token reaches no repository; remove owner and repositories, or enterprise"))
+	case in.Enterprise != "" && in.InstallationID != 0:
+		add(errors.New("enterprise: cannot be combined with installation-id: both name the installation; set one"))
+	case in.Enterprise != "":
+		// The enterprise's installation: no owner, no repositories.
 	case owner == "" && len(repos) == 0 && in.InstallationID != 0:
 		// installation-id names the installation: the token covers all of
 		// it unless repositories narrow it.

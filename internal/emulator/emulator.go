@@ -214,6 +214,24 @@ func NewWorld(key *rsa.PrivateKey, opts ...Option) *Server {
 	return s
 }
 
+// Fixture names of AddWorldEnterprise.
+const (
+	WorldEnterprise       = "octo-enterprise"
+	WorldEnterpriseInstID = 103
+)
+
+// AddWorldEnterprise adds to a NewWorld the enterprise "octo-enterprise"
+// with App 1's installation 103 on it, granted
+// enterprise_custom_properties_for_organizations:write. An enterprise
+// installation reaches no repository.
+func (s *Server) AddWorldEnterprise() {
+	s.AddInstallation(&Installation{
+		ID: WorldEnterpriseInstID, AppID: WorldAppID, Account: WorldEnterprise, AccountID: 9100, AccountType: "Enterprise",
+		RepositorySelection: "selected",
+		Permissions:         map[string]string{"enterprise_custom_properties_for_organizations": "write"},
+	})
+}
+
 // GenerateKey returns a fresh 2048-bit RSA key for a test App.
 func GenerateKey() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
 
