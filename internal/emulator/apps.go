@@ -391,9 +391,9 @@ func repoID(owner, name string) int64 {
 	return int64(h.Sum32()%900_000_000) + 100_000_000
 }
 
-// permissionRank orders the levels: a token may be asked for no more than
+// permissionLevels orders the levels: a token may be asked for no more than
 // the installation was granted.
-var permissionRank = map[string]int{"read": 1, "write": 2, "admin": 3}
+var permissionLevels = map[string]int{"read": 1, "write": 2, "admin": 3}
 
 // checkPermissions refuses a token request's permissions as GitHub's request
 // schema for the endpoint does (app-permissions: a fixed set of names, each
@@ -469,7 +469,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for name, level := range body.Permissions {
-			if permissionRank[in.Permissions[name]] < permissionRank[level] {
+			if permissionLevels[in.Permissions[name]] < permissionLevels[level] {
 				writeError(w, http.StatusUnprocessableEntity, msgPerms)
 				return
 			}
