@@ -333,21 +333,8 @@ func (s *Server) TokenInfo(value string) (t Token, ok bool) {
 // installation token that may reach owner/repo. A git server in tests uses
 // it to accept only valid tokens.
 func (s *Server) Authorize(token, owner, repo string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tokens[token]
-	if !ok || t.Revoked || !s.clock().Before(t.ExpiresAt) {
-		return false
-	}
-	in := s.installations[t.InstallationID]
-	if in == nil || !strings.EqualFold(in.Account, owner) {
-		return false
-	}
-	repos := t.Repositories
-	if repos == nil {
-		repos = in.Repositories
-	}
-	return slices.ContainsFunc(repos, func(r string) bool { return strings.EqualFold(r, repo) })
+	_, account, repos, ok := s.liveToken(token)
+	return ok && strings.EqualFold(account, owner) && containsFold(repos, repo)
 }
 
 // ServeHTTP answers one request, applying any injected fault first. Git
