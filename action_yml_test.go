@@ -215,3 +215,20 @@ func yamlSection(doc, top string) []string {
 	}
 	return keys
 }
+
+// TestREADMEDropInTable fails when the README's drop-in table leaves out an
+// input or output of the official action.
+func TestREADMEDropInTable(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"input", "output"} {
+		for _, name := range officialNames(t, kind) {
+			if !strings.Contains(string(data), fmt.Sprintf("| %s | `%s` | ", kind, name)) {
+				t.Errorf("the README's drop-in table lacks the %s %q", kind, name)
+			}
+		}
+	}
+}
