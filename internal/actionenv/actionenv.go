@@ -252,6 +252,9 @@ func (r *Runner) ParseInputs(environ []string) (*Inputs, error) {
 	add(err)
 	in.SetupGit, err = r.Bool("setup-git", false)
 	add(err)
+	if in.SetupGit && in.Enterprise != "" {
+		add(errors.New("setup-git: an enterprise installation's token reaches no repository, so git cannot use it; drop setup-git or enterprise"))
+	}
 
 	in.APIURL = r.Input("github-api-url")
 	if in.APIURL == "" {

@@ -48,6 +48,7 @@ func TestParseInputsEnterprise(t *testing.T) {
 		{base("INPUT_ENTERPRISE", "octo-enterprise", "INPUT_REPOSITORIES", "alpha"), "enterprise: cannot be combined with owner or repositories"},
 		{base("INPUT_ENTERPRISE", "octo-enterprise", "INPUT_INSTALLATION-ID", "5"), "enterprise: cannot be combined with installation-id"},
 		{base("INPUT_ENTERPRISE", "no/such"), `enterprise: "no/such" is not an enterprise slug`},
+		{base("INPUT_ENTERPRISE", "octo-enterprise", "INPUT_SETUP-GIT", "true"), "setup-git: an enterprise installation's token reaches no repository"},
 	} {
 		r, _ := runner(t, tc.env)
 		in, err := r.ParseInputs(nil)

@@ -225,3 +225,32 @@ func TestEveryRouteAnswersAsDescribed(t *testing.T) {
 		t.Errorf("answers broke GitHub's description:\n%s", strings.Join(v, "\n"))
 	}
 }
+
+// BenchmarkMint measures a token request over loopback HTTP with and without
+// the schema check, to know what the check costs every test.
+func BenchmarkMint(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		opts []Option
+	}{{"checked", nil}, {"unchecked", []Option{WithoutSchemaCheck()}}} {
+		b.Run(c.name, func(b *testing.B) {
+			emu := NewWorld(testKey(), c.opts...)
+			srv := httptest.NewServer(emu)
+			defer srv.Close()
+			now := time.Now()
+			jwtValue, _ := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+				"iss": WorldClientID, "iat": now.Add(-time.Minute).Unix(), "exp": now.Add(9 * time.Minute).Unix(),
+			}).SignedString(testKey())
+			for b.Loop() {
+				req, _ := http.NewRequest("POST", srv.URL+"/app/installations/101/access_tokens", strings.NewReader(`{"repositories":["alpha"]}`))
+				req.Header.Set("Authorization", "Bearer "+jwtValue)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil || resp.StatusCode != 201 {
+					b.Fatalf("%v %v", err, resp)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}
