@@ -379,7 +379,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(out, f.Status, msg)
 		return
 	}
-	if !strings.HasPrefix(r.URL.Path, "/login/") && !checkAPIVersion(out, r) {
+	if _, pattern := s.mux.Handler(r); s.rest[pattern] && !checkAPIVersion(out, r) {
 		return
 	}
 	s.mux.ServeHTTP(out, r)
