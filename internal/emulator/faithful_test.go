@@ -254,3 +254,26 @@ func BenchmarkMint(b *testing.B) {
 		})
 	}
 }
+
+func FuzzAuthorization(f *testing.F) {
+	f.Add("Bearer abc")
+	f.Add("token ghs_x")
+	f.Add("bEaReR  x.y.z ")
+	f.Add("Basic eDp5")
+	f.Fuzz(func(t *testing.T, header string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", header)
+		scheme, value, ok := authorization(r)
+		if !ok {
+			return
+		}
+		if (scheme != "token" && scheme != "bearer") || value == "" || strings.TrimSpace(value) != value {
+			t.Fatalf("%q: scheme %q, value %q", header, scheme, value)
+		}
+		// The scheme's case never matters.
+		r.Header.Set("Authorization", strings.ToUpper(scheme)+" "+value)
+		if s2, v2, ok2 := authorization(r); !ok2 || s2 != scheme || v2 != value {
+			t.Fatalf("%q: upper-cased scheme gives %q %q %v", header, s2, v2, ok2)
+		}
+	})
+}
