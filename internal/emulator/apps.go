@@ -304,7 +304,14 @@ func (s *Server) installationFor(app *App, pred func(*Installation) bool) *Insta
 	return nil
 }
 
-func (s *Server) answerInstallation(w http.ResponseWriter, r *http.Request, app *App, in *Installation) {
+// answerLookup authenticates the App and answers with its installation
+// that match selects, or 404.
+func (s *Server) answerLookup(w http.ResponseWriter, r *http.Request, match func(*Installation) bool) {
+	app, ok := s.appFromJWT(w, r)
+	if !ok {
+		return
+	}
+	in := s.installationFor(app, match)
 	if in == nil {
 		writeError(w, http.StatusNotFound, msgNotFound)
 		return
@@ -313,61 +320,41 @@ func (s *Server) answerInstallation(w http.ResponseWriter, r *http.Request, app 
 }
 
 func (s *Server) getInstallation(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.appFromJWT(w, r)
-	if !ok {
-		return
-	}
 	id, _ := strconv.ParseInt(r.PathValue("installation_id"), 10, 64)
-	s.answerInstallation(w, r, app, s.installationFor(app, func(in *Installation) bool { return in.ID == id }))
+	s.answerLookup(w, r, func(in *Installation) bool { return in.ID == id })
 }
 
 func (s *Server) repoInstallation(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.appFromJWT(w, r)
-	if !ok {
-		return
-	}
 	owner, repo := r.PathValue("owner"), strings.TrimSuffix(r.PathValue("repo"), ".git")
-	s.answerInstallation(w, r, app, s.installationFor(app, func(in *Installation) bool {
+	s.answerLookup(w, r, func(in *Installation) bool {
 		return strings.EqualFold(in.Account, owner) && containsFold(in.Repositories, repo)
-	}))
+	})
 }
 
 func (s *Server) orgInstallation(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.appFromJWT(w, r)
-	if !ok {
-		return
-	}
 	org := r.PathValue("org")
-	s.answerInstallation(w, r, app, s.installationFor(app, func(in *Installation) bool {
+	s.answerLookup(w, r, func(in *Installation) bool {
 		return in.AccountType == "Organization" && strings.EqualFold(in.Account, org)
-	}))
+	})
 }
 
 // userInstallation answers GET /users/{username}/installation, which GitHub
 // serves for organizations too.
 func (s *Server) userInstallation(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.appFromJWT(w, r)
-	if !ok {
-		return
-	}
 	user := r.PathValue("username")
-	s.answerInstallation(w, r, app, s.installationFor(app, func(in *Installation) bool {
+	s.answerLookup(w, r, func(in *Installation) bool {
 		return in.AccountType != "Enterprise" && strings.EqualFold(in.Account, user)
-	}))
+	})
 }
 
 // enterpriseInstallation answers GET /enterprises/{enterprise}/installation
 // (described for GitHub Enterprise Cloud: "Get an enterprise installation
 // for the authenticated app"); enterprise is the enterprise's slug.
 func (s *Server) enterpriseInstallation(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.appFromJWT(w, r)
-	if !ok {
-		return
-	}
 	slug := r.PathValue("enterprise")
-	s.answerInstallation(w, r, app, s.installationFor(app, func(in *Installation) bool {
+	s.answerLookup(w, r, func(in *Installation) bool {
 		return in.AccountType == "Enterprise" && strings.EqualFold(in.Account, slug)
-	}))
+	})
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {

@@ -1,13 +1,11 @@
 package emulator
 
 import (
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,14 +14,6 @@ import (
 
 // The emulator's tests may sign JWTs with golang-jwt: they test the
 // emulator, and nothing of the client's is shared with it.
-
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := GenerateKey()
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
 
 func signedJWT(t *testing.T) string {
 	t.Helper()
