@@ -341,12 +341,14 @@ func (s *Server) Authorize(token, owner, repo string) bool {
 // requests go to the git server (git.go); every other answer is held to
 // GitHub's description before it is sent (see WithoutSchemaCheck).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	defer func() {
+	// The request is recorded as its status is sent, before the body: a
+	// client may have read a whole answer before the handler returns.
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, record: func(status int) {
 		s.mu.Lock()
-		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Status: rec.status})
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Status: status})
 		s.mu.Unlock()
-	}()
+	}}
+	defer rec.done()
 	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
 	w.Header().Set("X-GitHub-Request-Id", strconv.FormatInt(time.Now().UnixNano()%1e9, 16))
 	if s.git != nil && s.git.serve(rec, r) {
@@ -464,12 +466,34 @@ func (s *Server) Violations() []string {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	record   func(status int)
+	recorded bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
+	if !r.recorded {
+		r.recorded = true
+		r.record(code)
+	}
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	if !r.recorded {
+		r.WriteHeader(http.StatusOK)
+	}
+	return r.ResponseWriter.Write(p)
+}
+
+// done records a request whose handler sent nothing (a dropped connection
+// records status 0).
+func (r *statusRecorder) done() {
+	if !r.recorded {
+		r.recorded = true
+		r.record(r.status)
+	}
 }
 
 func (r *statusRecorder) Flush() {
