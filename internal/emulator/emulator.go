@@ -125,6 +125,8 @@ type Server struct {
 	issued        int
 	nextID        int64
 	oauth         oauthState
+	oidc          oidcState
+	contents      contentsState
 
 	mux *http.ServeMux
 }
@@ -402,6 +404,8 @@ func (s *Server) routes() {
 	s.handle("GET /installation/repositories", s.installationRepositories)
 	s.handle("DELETE /installation/token", s.revokeToken)
 	s.routeOAuth()
+	s.routeOIDC()
+	s.routeContents()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.unexpected = append(s.unexpected, r.Method+" "+r.URL.Path)
