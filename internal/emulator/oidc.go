@@ -141,7 +141,7 @@ func (s *Server) SignIDToken(claims map[string]any) (string, error) {
 }
 
 func signRS256(k oidcKey, claims map[string]any) (string, error) {
-	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": k.kid, "x5t": k.kid})
+	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": k.kid})
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", err
@@ -192,7 +192,7 @@ func (s *Server) oidcJWKS(w http.ResponseWriter, _ *http.Request) {
 	for _, k := range s.oidc.keys {
 		pub := k.key.PublicKey
 		keys = append(keys, map[string]any{
-			"kty": "RSA", "alg": "RS256", "use": "sig", "kid": k.kid, "x5t": k.kid,
+			"kty": "RSA", "alg": "RS256", "use": "sig", "kid": k.kid,
 			"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
 			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
 		})
