@@ -783,3 +783,38 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// countingSigner counts the App's signatures.
+type countingSigner struct {
+	crypto.Signer
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return c.Signer.Sign(r, digest, opts)
+}
+
+func TestOneJWTAcrossExchanges(t *testing.T) {
+	t.Parallel()
+	signer := &countingSigner{Signer: testKey()}
+	w := newWorld(t, func(c *Config) { c.Signer = signer })
+	id := w.idToken(t, emulator.Job{}, stsURL)
+	for range 5 {
+		if a := w.exchange(t, "GET", scopeAlpha, id); a.status != 200 {
+			t.Fatalf("exchange: HTTP %d %s", a.status, a.raw)
+		}
+	}
+	if signer.n != 1 {
+		t.Errorf("5 exchanges signed %d JWTs, want 1", signer.n)
+	}
+	// Past its reuse margin, a fresh one.
+	w.clock.Advance(9 * time.Minute)
+	w.exchange(t, "GET", scopeAlpha, w.idToken(t, emulator.Job{}, stsURL))
+	if signer.n != 2 {
+		t.Errorf("after 9 minutes %d JWTs, want 2", signer.n)
+	}
+}
