@@ -65,25 +65,6 @@ func (s *Server) file(owner, repo, path string) ([]byte, bool) {
 	return b, ok
 }
 
-// tokenReaches reports whether t may read owner/repo with permission perm
-// at level read or above ("" for metadata, which every token has).
-func (s *Server) tokenReaches(t *Token, owner, repo, perm string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in := s.installations[t.InstallationID]
-	if in == nil || !strings.EqualFold(in.Account, owner) {
-		return false
-	}
-	repos := t.Repositories
-	if repos == nil {
-		repos = in.Repositories
-	}
-	if !containsFold(repos, repo) {
-		return false
-	}
-	return perm == "" || permissionLevels[t.Permissions[perm]] >= permissionLevels["read"]
-}
-
 // repoFor authenticates the request and finds the repository it names,
 // answering 401 or 404 itself.
 func (s *Server) repoFor(w http.ResponseWriter, r *http.Request, perm string) (owner, repo string, ok bool) {
@@ -92,7 +73,11 @@ func (s *Server) repoFor(w http.ResponseWriter, r *http.Request, perm string) (o
 		return "", "", false
 	}
 	owner, repo = r.PathValue("owner"), r.PathValue("repo")
-	if !s.tokenReaches(t, owner, repo, perm) {
+	// perm ("" for metadata, which every token has) at read or above.
+	s.mu.Lock()
+	level := permissionLevels[t.Permissions[perm]]
+	s.mu.Unlock()
+	if !s.Authorize(t.Value, owner, repo) || perm != "" && level < permissionLevels["read"] {
 		writeError(w, http.StatusNotFound, msgNotFound)
 		return "", "", false
 	}
