@@ -332,15 +332,18 @@ func (s *Server) policy(ctx context.Context, req *request) (*policy.TrustPolicy,
 // and caches what it found. prev is the stale entry, for If-None-Match.
 func (s *Server) readPolicy(ctx context.Context, req *request, key string, prev *policyEntry) error {
 	repo := policyRepo(req)
+	if p := req.inst.Permissions; p != nil && rank[p["contents"]] < rank["read"] {
+		return refuse(http.StatusForbidden, outcomeDenied, "the App's installation on %s cannot read trust policies: grant the App contents: read", req.inst.Account)
+	}
 	tok, err := s.app.CreateToken(ctx, req.inst, []string{repo}, map[string]string{"contents": "read"})
 	if err != nil {
 		var ae *appauth.APIError
-		if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity && req.repo == "" {
+		if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity && req.repo == "" && strings.Contains(ae.Message, "repositor") {
 			// The installation does not reach OWNER/.github.
 			s.policies.put(key, &policyEntry{err: errNoPolicy})
 			return nil
 		}
-		return upstream("get a token to read the trust policy (the App needs contents: read)", err)
+		return upstream("get a token to read the trust policy", err)
 	}
 	defer func() {
 		// The revocation must happen even when the caller has gone.

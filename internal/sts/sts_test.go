@@ -818,3 +818,15 @@ func TestOneJWTAcrossExchanges(t *testing.T) {
 		t.Errorf("after 9 minutes %d JWTs, want 2", signer.n)
 	}
 }
+
+func TestRefuseInstallationWithoutContentsRead(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	w.emu.PutFile("octocat", "hello-world", ".github/chainguard/ci.sts.yaml", []byte("issuer_pattern: '.*'\nsubject_pattern: '.*'\npermissions: {contents: read}\n"))
+	w.emu.AddInstallation(&emulator.Installation{
+		ID: emulator.WorldUserInst, AppID: emulator.WorldAppID, Account: "octocat", AccountID: 583231, AccountType: "User",
+		RepositorySelection: "selected", Repositories: []string{"hello-world"},
+		Permissions: map[string]string{"issues": "write", "metadata": "read"},
+	})
+	refused(t, w.exchange(t, "GET", "scope=octocat/hello-world&identity=ci", w.idToken(t, emulator.Job{}, stsURL)), 403, "grant the App contents: read")
+}
