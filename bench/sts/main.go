@@ -58,7 +58,7 @@ func main() {
 	serve := flag.Bool("serve", false, "run the exchange (the child process)")
 	apiURL := flag.String("api", "", "with -serve: the emulator's URL")
 	keyFile := flag.String("key", "", "with -serve: the App key's PEM file")
-	profile := flag.String("cpuprofile", "", "write the exchange's CPU profile to `file`")
+	profile := flag.String("cpuprofile", "", "write CPU profiles: the exchange's to `file`, this process's (emulator and clients) to file.parent")
 	d := flag.Duration("d", 3*time.Second, "measuring time per concurrency level")
 	levels := flag.String("c", "1,16,128", "concurrency levels")
 	flag.Parse()
