@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"sync"
@@ -106,6 +107,9 @@ func (c *installCache) get(ctx context.Context, scope string, lookup func() (*ap
 type policyCache struct {
 	ttl time.Duration
 	now func() time.Time
+	// max bounds the entries: identities are the caller's choice, and a
+	// missing policy is kept too (default maxPolicies).
+	max int
 
 	mu sync.Mutex
 	m  map[string]*policyEntry
@@ -131,6 +135,24 @@ func (c *policyCache) put(key string, e *policyEntry) {
 	if c.m == nil {
 		c.m = map[string]*policyEntry{}
 	}
-	e.expires = c.now().Add(c.ttl)
+	now := c.now()
+	if _, ok := c.m[key]; !ok && len(c.m) >= cmp.Or(c.max, maxPolicies) {
+		// Full: drop the stale entries, then any, to make room.
+		for k, v := range c.m {
+			if !now.Before(v.expires) {
+				delete(c.m, k)
+			}
+		}
+		for k := range c.m {
+			if len(c.m) < cmp.Or(c.max, maxPolicies) {
+				break
+			}
+			delete(c.m, k)
+		}
+	}
+	e.expires = now.Add(c.ttl)
 	c.m[key] = e
 }
+
+// maxPolicies is the policy cache's default bound.
+const maxPolicies = 10_000
