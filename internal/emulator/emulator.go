@@ -134,6 +134,8 @@ type Server struct {
 	// answers the schema check holds to the description; other routes
 	// (OAuth's web flow, OIDC) are not in GitHub's REST description.
 	rest map[string]bool
+	oidc          oidcState
+	contents      contentsState
 
 	mux *http.ServeMux
 }
@@ -540,6 +542,8 @@ func (s *Server) routes() {
 	s.handle("GET /installation/repositories", s.installationRepositories)
 	s.handle("DELETE /installation/token", s.revokeToken)
 	s.routeOAuth()
+	s.routeOIDC()
+	s.routeContents()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.unexpected = append(s.unexpected, r.Method+" "+r.URL.Path)
