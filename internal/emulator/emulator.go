@@ -133,9 +133,9 @@ type Server struct {
 	// rest holds the patterns of REST routes (mounted with handle), whose
 	// answers the schema check holds to the description; other routes
 	// (OAuth's web flow, OIDC) are not in GitHub's REST description.
-	rest map[string]bool
-	oidc          oidcState
-	contents      contentsState
+	rest     map[string]bool
+	oidc     oidcState
+	contents contentsState
 
 	mux *http.ServeMux
 }
