@@ -78,7 +78,7 @@ func Main(ctx context.Context, s Step) error {
 	if err != nil {
 		return err
 	}
-	req := appauth.Request{Owner: in.Owner, Repositories: in.Repositories, Permissions: in.Permissions, InstallationID: in.InstallationID}
+	req := appauth.Request{Owner: in.Owner, Repositories: in.Repositories, Permissions: in.Permissions, InstallationID: in.InstallationID, Enterprise: in.Enterprise}
 	r.Infof("%s", describe(req, in.CurrentRepository))
 	tok, err := app.Mint(ctx, req)
 	if err != nil {
@@ -136,6 +136,8 @@ func Main(ctx context.Context, s Step) error {
 func describe(req appauth.Request, current bool) string {
 	repos := strings.Join(req.Repositories, ", ")
 	switch {
+	case req.Enterprise != "":
+		return fmt.Sprintf("enterprise set: creating a token for the installation on enterprise %q", req.Enterprise)
 	case req.InstallationID != 0 && len(req.Repositories) > 0:
 		return fmt.Sprintf("installation-id set: creating a token for installation %d, repositories %s", req.InstallationID, repos)
 	case req.InstallationID != 0:

@@ -124,6 +124,9 @@ type Inputs struct {
 	Repositories   []string
 	Permissions    map[string]string
 	InstallationID int64
+	// Enterprise is the enterprise input (a slug): the token is then the
+	// enterprise installation's, and Owner and Repositories are empty.
+	Enterprise string
 	// CurrentRepository is set when neither owner nor repositories was
 	// given: the token is then for the workflow's own repository.
 	CurrentRepository bool
@@ -201,9 +204,10 @@ func (r *Runner) ParseInputs(environ []string) (*Inputs, error) {
 		}
 		sel.InstallationID = max(id, 0)
 	}
+	sel.Enterprise = r.Input("enterprise")
 	req, current, err := sel.Resolve(func(name string) string { return name })
 	add(err)
-	in.Owner, in.Repositories, in.InstallationID, in.CurrentRepository = req.Owner, req.Repositories, req.InstallationID, current
+	in.Owner, in.Repositories, in.InstallationID, in.Enterprise, in.CurrentRepository = req.Owner, req.Repositories, req.InstallationID, req.Enterprise, current
 
 	in.Permissions, err = r.permissions(environ)
 	add(err)
@@ -212,6 +216,9 @@ func (r *Runner) ParseInputs(environ []string) (*Inputs, error) {
 	add(err)
 	in.SetupGit, err = r.Bool("setup-git", false)
 	add(err)
+	if in.SetupGit && in.Enterprise != "" {
+		add(errors.New("setup-git: an enterprise installation's token reaches no repository, so git cannot use it; drop setup-git or enterprise"))
+	}
 
 	in.APIURL = r.Input("github-api-url")
 	if in.APIURL == "" {

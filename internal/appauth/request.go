@@ -13,7 +13,10 @@ type Selection struct {
 	Owner          string // may be empty
 	Repositories   string // comma- or newline-separated names or owner/name
 	InstallationID int64
-	Permissions    map[string]string
+	// Enterprise is an enterprise's slug: its installation, which excludes
+	// owner, repositories and an installation ID.
+	Enterprise  string
+	Permissions map[string]string
 	// CurrentRepository is the workflow's repository (GITHUB_REPOSITORY,
 	// owner/name) and CurrentOwner its owner (GITHUB_REPOSITORY_OWNER);
 	// either may be empty.
@@ -49,8 +52,18 @@ func (s Selection) Resolve(names func(string) string) (req Request, current bool
 	if len(req.Permissions) == 0 {
 		req.Permissions = nil
 	}
+	if s.Enterprise != "" && !ValidOwner(s.Enterprise) {
+		errs = append(errs, fmt.Errorf("%s: %q is not an enterprise slug (the name in https://github.com/enterprises/SLUG)", names("enterprise"), s.Enterprise))
+	}
 	curOwner, curName, curOK := strings.Cut(s.CurrentRepository, "/")
 	switch {
+	case s.Enterprise != "" && (s.Owner != "" || s.Repositories != ""):
+		errs = append(errs, fmt.Errorf("%s: cannot be combined with %s or %s: an enterprise installation's token reaches no repository; remove %s and %s, or %s",
+			names("enterprise"), names("owner"), names("repositories"), names("owner"), names("repositories"), names("enterprise")))
+	case s.Enterprise != "" && s.InstallationID != 0:
+		errs = append(errs, fmt.Errorf("%s: cannot be combined with %s: both name the installation; set one", names("enterprise"), names("installation-id")))
+	case s.Enterprise != "":
+		req.Enterprise = s.Enterprise
 	case s.InstallationID != 0 && s.Owner != "":
 		errs = append(errs, fmt.Errorf("%s and %s exclude each other: the installation already belongs to one account (app-token installations lists whose); drop %s",
 			names("owner"), names("installation-id"), names("owner")))
