@@ -183,7 +183,7 @@ func TestActionYAMLDeclaresWhatTheCodeUses(t *testing.T) {
 			t.Errorf("output %q of actions/create-github-app-token is not declared", out)
 		}
 	}
-	for _, in := range []string{"installation-id", "setup-git", "enterprise"} {
+	for _, in := range []string{"installation-id", "setup-git", "enterprise", "sts-url", "identity"} {
 		if !slices.Contains(inputs, in) {
 			t.Errorf("input %q is not declared", in)
 		}

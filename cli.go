@@ -128,6 +128,7 @@ func commands() []command {
 		{name: "logout", summary: "Forget (and optionally revoke) the signed-in user's tokens", run: (*cli).cmdLogout},
 		{name: "action", summary: "Run the GitHub Action's main step (used by action.yml)", run: (*cli).cmdAction},
 		{name: "action-post", summary: "Run the GitHub Action's post step (used by action.yml)", run: (*cli).cmdActionPost},
+		{name: "serve", summary: "Run the token exchange: OIDC ID tokens in, installation tokens out", run: (*cli).cmdServe},
 		{name: "emulator", summary: "Serve the offline GitHub API emulator", run: (*cli).cmdEmulator},
 		{name: "demo", summary: "Run the whole action offline against the emulator", run: (*cli).cmdDemo},
 		{name: "version", summary: "Print the version", run: (*cli).cmdVersion},

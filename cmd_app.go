@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -45,6 +46,16 @@ func (c *cli) newApp(s *settings, host ghhost.Host) (*appauth.App, error) {
 	if s.issuer() == "" {
 		return nil, usagef("no app given: pass --client-id (or --app-id), or set %s", envClientID)
 	}
+	key, err := c.appSigner(s)
+	if err != nil {
+		return nil, err
+	}
+	return appauth.New(s.issuer(), key, c.appOptions(host, flagNames, c.debugf(s, "debug: "))...)
+}
+
+// appSigner is the App's private key the settings name: every command
+// that signs as the App loads it here.
+func (c *cli) appSigner(s *settings) (crypto.Signer, error) {
 	raw, name, err := s.key()
 	if err != nil {
 		return nil, err
@@ -53,7 +64,7 @@ func (c *cli) newApp(s *settings, host ghhost.Host) (*appauth.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return appauth.New(s.issuer(), key.Key, c.appOptions(host, flagNames, c.debugf(s, "debug: "))...)
+	return key.Key, nil
 }
 
 // appFlags parses the flags of a command that acts as the App, which
@@ -90,15 +101,22 @@ Which installation, as in the action:
   --installation-id            that installation, without a lookup
   none of them                 the current repository ($GITHUB_REPOSITORY)
 
+With --sts-url, a token exchange mints the token as its trust policy
+--identity allows, for one repository (a repository policy) or --owner
+alone (an organization policy), from the job's OIDC ID token (in a job with
+id-token: write) or --id-token-file; no key or permission is given.
+
 Examples:
   app-token token --client-id Iv23li... --private-key-file app.pem --owner octo-org
-  app-token token --repositories octo-org/alpha,beta --permission contents=read --json`)
+  app-token token --repositories octo-org/alpha,beta --permission contents=read --json
+  app-token token --sts-url https://sts.example.com --identity ci --repositories octo-org/alpha`)
 	s.registerAppCommand(fs)
 	fs.StringVar(&s.owner, "owner", "", "the `account` (user or organization) the app is installed on")
 	fs.StringVar(&s.repositories, "repositories", "", "narrow the token to these repositories (comma-separated; name or owner/name)")
 	fs.Var(&s.permissions, "permission", "narrow the token to `name=level` (repeatable), e.g. contents=read")
 	fs.Int64Var(&s.installationID, "installation-id", 0, "use this installation `ID` directly (one request instead of two)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON: token, expires_at, installation_id, app_slug, permissions, repositories")
+	s.registerExchange(fs)
 	host, err := c.appFlags(fs, &s, args)
 	if err != nil {
 		return err
@@ -111,6 +129,13 @@ Examples:
 	if err != nil {
 		return &usageError{msg: err.Error()}
 	}
+	if s.stsURL != "" {
+		tok, err := c.exchangeToken(ctx, &s, req)
+		if err != nil {
+			return err
+		}
+		return c.printToken(tok, asJSON)
+	}
 	app, err := c.newApp(&s, host)
 	if err != nil {
 		return err
@@ -119,6 +144,11 @@ Examples:
 	if err != nil {
 		return err
 	}
+	return c.printToken(tok, asJSON)
+}
+
+// printToken prints tok's value, or with asJSON all of it.
+func (c *cli) printToken(tok *appauth.Token, asJSON bool) error {
 	if !asJSON {
 		_, err := fmt.Fprintln(c.stdout, tok.Value.Reveal())
 		return err

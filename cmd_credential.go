@@ -47,6 +47,14 @@ host https://HOST/api/v3.
 Only protocol https (and http for loopback hosts) on the configured host is
 answered. Diagnostics go to stderr; stdout carries git's protocol only.
 Set APP_TOKEN_DEBUG=1 (or --debug) to see each decision on stderr.
+
+With --sts-url and --identity, tokens come from a token exchange instead
+of the App's key: for git's repository (its repository policy), or with
+--owner for the owner (the organization policy). Each exchange uses a fresh
+OIDC ID token: the runner's in a job with id-token: write, else
+--id-token-file's. Tokens are cached as above, sealed with what proved the
+job (so another job on the machine cannot open them), until 5 minutes before
+they expire (50 minutes when the exchange does not say).
 `
 
 // registerCredential adds the flags that both "credential" and "setup-git"
@@ -58,6 +66,7 @@ func (s *settings) registerCredential(fs *flag.FlagSet) {
 	fs.StringVar(&s.repositories, "repositories", "", "narrow tokens to these repositories of the owner (comma-separated)")
 	fs.Var(&s.permissions, "permission", "narrow tokens to `name=level` (repeatable), e.g. contents=read")
 	fs.BoolVar(&s.user, "user", false, "answer with the signed-in user's token (app-token login) instead of an installation token")
+	s.registerExchange(fs)
 }
 
 // credentialSettings parses the flags of credential and setup-git and
@@ -126,6 +135,13 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 			return c.signedInToken(ctx, webURL, flagClientID)
 		}
 	}
+	if s.stsURL != "" {
+		e, err := c.exchangeSettings(&s, "repositories", "user", "token-file")
+		if err != nil {
+			return err
+		}
+		cfg.Exchange, cfg.ExchangeName, cfg.ExchangeSecret = e.mint, e.base+" "+e.identity, e.secret
+	}
 	if dir, err := userdir.Find(c.getenv, false, envCacheDir); err != nil {
 		cfg.CacheErr = err
 	} else {
@@ -183,6 +199,11 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stdout, "Removed app-token's credential helper for %s from %s.\n", base, where)
 		return nil
 	}
+	if s.stsURL != "" {
+		if _, err := c.exchangeSettings(&s, "repositories", "user"); err != nil {
+			return err
+		}
+	}
 	helper, err := s.helperArgs(host)
 	if err != nil {
 		return err
@@ -201,6 +222,9 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 		}
 	}
 	fmt.Fprintf(c.stdout, "Configured git to use app-token for %s in %s.\n", base, where)
+	if s.stsURL != "" {
+		return nil
+	}
 	if s.issuer() == "" && !s.user {
 		fmt.Fprintf(c.stderr, "app-token setup-git: note: no --client-id or --app-id: set %s or %s where git runs\n", envClientID, envAppID)
 	}
@@ -247,6 +271,15 @@ func (s *settings) helperArgs(host ghhost.Host) ([]string, error) {
 	}
 	if s.user {
 		args = append(args, "--user")
+	}
+	add("--sts-url", s.stsURL)
+	add("--identity", s.identity)
+	if s.idTokenFile != "" && s.given["id-token-file"] {
+		abs, err := filepath.Abs(s.idTokenFile)
+		if err != nil {
+			return nil, usagef("setup-git: --id-token-file: %v", err)
+		}
+		args = append(args, "--id-token-file", abs)
 	}
 	return args, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/org/app-token/internal/gitcred"
 	"github.com/org/app-token/internal/oauth"
 	"github.com/org/app-token/internal/signin"
+	"github.com/org/app-token/internal/stsclient"
 )
 
 // Exit codes: the README's table.
@@ -50,7 +51,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.Is(err, signin.ErrSetting):
+	case errors.As(err, &ue), errors.Is(err, signin.ErrSetting), errors.Is(err, stsclient.ErrNoIDTokenRequest):
 		return exitUsage
 	case errors.As(err, &ae), errors.Is(err, errSilentAuth), isAuthFailure(err):
 		return exitAuth
@@ -61,14 +62,16 @@ func exitCode(err error) int {
 
 // isAuthFailure reports the failures to authenticate that packages return:
 // GitHub refusing the App's credentials (401; a missing installation, 404,
-// is not one), a private key that is not one, the job's token expired,
+// is not one), a private key that is not one, a token exchange refusing
+// the job's ID token (401), the job's token expired,
 // nobody usable signed in, and GitHub refusing a person's sign-in or its
 // renewal.
 func isAuthFailure(err error) bool {
 	var ae *appauth.APIError
 	var ke *appauth.KeyError
 	var oe *oauth.Error
-	return errors.As(err, &ae) && ae.IsAuth() || errors.As(err, &ke) || errors.As(err, &oe) ||
+	var se *stsclient.Error
+	return errors.As(err, &ae) && ae.IsAuth() || errors.As(err, &ke) || errors.As(err, &oe) || errors.As(err, &se) && se.IsAuth() ||
 		errors.Is(err, gitcred.ErrTokenExpired) || errors.Is(err, oauth.ErrSignInAgain) || errors.Is(err, signin.ErrSignedOut)
 }
 

@@ -27,12 +27,21 @@ const (
 	envConfigDir      = "APP_TOKEN_CONFIG_DIR"
 	envStore          = "APP_TOKEN_STORE"
 	envStoreKey       = "APP_TOKEN_STORE_KEY"
+	// The token exchange: its URL (the client's --sts-url, serve's --url),
+	// the policy, the ID token's file, and serve's trusted issuers
+	// (comma-separated) and port (Cloud Run sets PORT).
+	envSTSURL      = "APP_TOKEN_STS_URL"
+	envSTSIdentity = "APP_TOKEN_STS_IDENTITY"
+	envIDTokenFile = "APP_TOKEN_ID_TOKEN_FILE"
+	envSTSIssuers  = "APP_TOKEN_STS_ISSUERS"
+	envPort        = "PORT"
 )
 
 // flagEnv is the environment variable behind each flag that has one.
 var flagEnv = map[string]string{
 	"client-id": envClientID, "app-id": envAppID, "client-secret": envClientSecret,
 	"github-url": envGitHubURL, "api-url": envAPIURL,
+	"sts-url": envSTSURL, "identity": envSTSIdentity, "id-token-file": envIDTokenFile,
 	// Not flags, named in the sign-in commands' advice.
 	"store": envStore, "store-key": envStoreKey,
 }
@@ -47,6 +56,7 @@ type settings struct {
 	installationID                         int64
 	user, debug                            bool
 	tokenFile                              string
+	stsURL, identity, idTokenFile          string // the token exchange
 
 	given  map[string]bool // flags given on the command line
 	getenv func(string) string
@@ -66,6 +76,14 @@ func (s *settings) registerApp(fs *flag.FlagSet, apiDefault string) {
 func (s *settings) registerAppCommand(fs *flag.FlagSet) {
 	s.registerApp(fs, ghhost.DefaultAPIURL)
 	fs.BoolVar(&s.debug, "debug", false, "print each request (method, path, status, time) on stderr; never secrets (or set "+envDebug+"=1)")
+}
+
+// registerExchange adds the flags that get tokens from a token exchange
+// (app-token serve, octo-sts) instead of the App's key.
+func (s *settings) registerExchange(fs *flag.FlagSet) {
+	fs.StringVar(&s.stsURL, "sts-url", "", "get the token from this token exchange `URL` (app-token serve, octo-sts) with the job's OIDC ID token, instead of the App's key (default $"+envSTSURL+")")
+	fs.StringVar(&s.identity, "identity", "", "with --sts-url: the trust policy `name` (.github/chainguard/NAME.sts.yaml) (default $"+envSTSIdentity+")")
+	fs.StringVar(&s.idTokenFile, "id-token-file", "", "with --sts-url: read the OIDC ID token from this `file` (default $"+envIDTokenFile+"; in a job with id-token: write, the runner's)")
 }
 
 // registerSignIn adds the flags of the sign-in commands.
@@ -97,6 +115,13 @@ func (s *settings) resolve(fs *flag.FlagSet, getenv func(string) string) {
 	fill(&s.clientSecret, "client-secret")
 	fill(&s.githubURL, "github-url")
 	fill(&s.apiURL, "api-url")
+	// A key or App on the command line wins over an exchange in the
+	// environment (flags win).
+	if !s.given["private-key-file"] && !s.given["client-id"] && !s.given["app-id"] {
+		fill(&s.stsURL, "sts-url")
+	}
+	fill(&s.identity, "identity")
+	fill(&s.idTokenFile, "id-token-file")
 	if s.env(envDebug) != "" {
 		s.debug = true
 	}

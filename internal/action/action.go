@@ -8,6 +8,7 @@ package action
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/gitcred"
+	"github.com/org/app-token/internal/stsclient"
 )
 
 // State names the main step hands to the post step.
@@ -45,6 +47,9 @@ type Step struct {
 	Git gitcred.GitConfig
 	// Now is the clock.
 	Now func() time.Time
+	// HTTPClient carries the requests to the runner's ID-token endpoint
+	// and to the token exchange.
+	HTTPClient *http.Client
 }
 
 // Main runs the main step: it reads and checks the inputs, mints the token,
@@ -74,15 +79,32 @@ func Main(ctx context.Context, s Step) error {
 	if err != nil {
 		return fmt.Errorf("github-api-url: %w", err)
 	}
-	app, err := appauth.New(in.ClientID, in.PrivateKey.Key, s.AppOptions(host, r.Debugf)...)
-	if err != nil {
-		return err
-	}
-	req := appauth.Request{Owner: in.Owner, Repositories: in.Repositories, Permissions: in.Permissions, InstallationID: in.InstallationID, Enterprise: in.Enterprise}
-	r.Infof("%s", describe(req, in.CurrentRepository))
-	tok, err := app.Mint(ctx, req)
-	if err != nil {
-		return err
+	var tok *appauth.Token
+	var revoke func(ctx context.Context, token string) error
+	var setupGit func(ctx context.Context) (name, email, state string, err error)
+	if in.STSURL != "" {
+		if tok, err = s.exchange(ctx, in); err != nil {
+			return err
+		}
+		revoke = func(ctx context.Context, token string) error {
+			return appauth.Revoke(ctx, token, s.AppOptions(host, r.Debugf)...)
+		}
+		setupGit = func(ctx context.Context) (string, string, string, error) {
+			state, err := s.exchangeGit(ctx, in, host)
+			return "", "", state, err
+		}
+	} else {
+		app, err := appauth.New(in.ClientID, in.PrivateKey.Key, s.AppOptions(host, r.Debugf)...)
+		if err != nil {
+			return err
+		}
+		req := appauth.Request{Owner: in.Owner, Repositories: in.Repositories, Permissions: in.Permissions, InstallationID: in.InstallationID, Enterprise: in.Enterprise}
+		r.Infof("%s", describe(req, in.CurrentRepository))
+		if tok, err = app.Mint(ctx, req); err != nil {
+			return err
+		}
+		revoke = app.Revoke
+		setupGit = func(ctx context.Context) (string, string, string, error) { return s.git(ctx, app, host, tok) }
 	}
 	value := tok.Value.Reveal()
 	r.Mask(value)
@@ -92,14 +114,14 @@ func Main(ctx context.Context, s Step) error {
 		if err := s.undoGit(context.WithoutCancel(ctx), gitState); err != nil {
 			r.Warningf("could not undo setup-git after %s failed: %s", what, err)
 		}
-		if err := app.Revoke(context.WithoutCancel(ctx), value); err != nil {
+		if err := revoke(context.WithoutCancel(ctx), value); err != nil {
 			r.Warningf("could not revoke the token after %s failed: %s", what, err)
 		}
 	}
 
 	var gitName, gitEmail, gitState string
 	if in.SetupGit {
-		gitName, gitEmail, gitState, err = s.git(ctx, app, host, tok)
+		gitName, gitEmail, gitState, err = setupGit(ctx)
 		if err != nil {
 			undo("setup-git", "")
 			return fmt.Errorf("setup-git: %w", err)
@@ -109,16 +131,25 @@ func Main(ctx context.Context, s Step) error {
 	// State first: if writing the outputs fails, the post step still
 	// revokes the token. If the state cannot be saved there is no post
 	// step to do it.
-	if err := r.SaveState(stateToken, value, stateExpiresAt, tok.ExpiresAt.UTC().Format(time.RFC3339),
+	// An exchange may not say when the token expires, nor its
+	// installation (octo-sts answers only the token): those stay empty.
+	expiresAt, installationID := "", ""
+	if !tok.ExpiresAt.IsZero() {
+		expiresAt = tok.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	if tok.InstallationID != 0 {
+		installationID = strconv.FormatInt(tok.InstallationID, 10)
+	}
+	if err := r.SaveState(stateToken, value, stateExpiresAt, expiresAt,
 		stateAPIURL, host.APIURL(), stateGit, gitState); err != nil {
 		undo("saving the state", gitState)
 		return err
 	}
 	outputs := []string{
 		"token", value,
-		"installation-id", strconv.FormatInt(tok.InstallationID, 10),
+		"installation-id", installationID,
 		"app-slug", tok.AppSlug,
-		"expires-at", tok.ExpiresAt.UTC().Format(time.RFC3339),
+		"expires-at", expiresAt,
 	}
 	if in.SetupGit {
 		outputs = append(outputs, "git-user-name", gitName, "git-user-email", gitEmail)
@@ -126,9 +157,58 @@ func Main(ctx context.Context, s Step) error {
 	if err := r.SetOutputs(outputs...); err != nil {
 		return err
 	}
+	if in.STSURL != "" {
+		r.Infof("Got an installation token for %s from the token exchange; it expires at %s.", scopeOf(tok), orUnknown(expiresAt))
+		return nil
+	}
 	r.Infof("Created an installation token for %s (installation %d); it expires at %s.",
 		scopeOf(tok), tok.InstallationID, tok.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "a time the exchange did not say (within the hour)"
+	}
+	return s
+}
+
+// exchange gets the step's token from the token exchange: it asks the
+// runner for the job's ID token for the exchange's audience, masks it
+// before anything else is written, and trades it for a token of the
+// inputs' scope as the trust policy identity allows.
+func (s Step) exchange(ctx context.Context, in *actionenv.Inputs) (*appauth.Token, error) {
+	r := s.Runner
+	requestToken := s.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+	r.Mask(requestToken)
+	id, err := stsclient.FetchIDToken(ctx, s.HTTPClient, s.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), requestToken, in.STSURL)
+	if err != nil {
+		return nil, err
+	}
+	r.Mask(id)
+	r.Infof("sts-url set: exchanging the job's ID token at %s for a token of %q, as the trust policy %q allows", in.STSURL, in.Scope, in.Identity)
+	return stsclient.Exchange(ctx, s.HTTPClient, in.STSURL, in.Scope, in.Identity, id)
+}
+
+// exchangeGit configures git for the rest of the job with a credential
+// helper that asks the exchange itself, with a fresh ID token each time,
+// so that git has a live token however long the job runs. The exchange
+// says nothing of the App, so user.name and user.email are left alone.
+func (s Step) exchangeGit(ctx context.Context, in *actionenv.Inputs, host ghhost.Host) (string, error) {
+	exe, err := s.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find this program: %w", err)
+	}
+	helper := []string{"credential", "--sts-url", in.STSURL, "--identity", in.Identity, "--api-url", host.APIURL(), "--host", host.GitURL()}
+	if !strings.Contains(in.Scope, "/") {
+		helper = append(helper, "--owner", in.Scope) // the organization policy
+	}
+	state, err := gitcred.SetupJob(ctx, gitcred.Job{Exe: exe, Host: host, Helper: helper, TempDir: s.TempDir, Git: s.Git})
+	if err != nil {
+		return "", err
+	}
+	s.Runner.Infof("Configured git for %s to get its tokens from the token exchange.", host.GitURL())
+	return state, nil
 }
 
 // describe says, as actions/create-github-app-token does, which

@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/stsclient"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -134,6 +137,14 @@ type Inputs struct {
 	SkipTokenRevoke bool
 	SetupGit        bool
 	APIURL          string
+
+	// STSURL, when set, is the token exchange's URL (sts-url, through
+	// stsclient.Base): the token comes from there, for Scope as the trust
+	// policy Identity allows, and ClientID and PrivateKey are empty.
+	STSURL, Identity string
+	// Scope is the exchange's scope: "OWNER/REPO" (a repository policy)
+	// or "OWNER" (an organization policy).
+	Scope string
 }
 
 // booleans are the spellings the Actions toolkit's getBooleanInput accepts
@@ -169,6 +180,13 @@ func (r *Runner) ParseInputs(environ []string) (*Inputs, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+	}
+
+	if r.Input("sts-url") != "" {
+		return r.parseExchangeInputs(environ)
+	}
+	if r.Input("identity") != "" {
+		add(errors.New("identity: only with sts-url: set sts-url to the token exchange's URL, or drop identity"))
 	}
 
 	in.ClientID = r.Input("client-id")
@@ -220,17 +238,84 @@ func (r *Runner) ParseInputs(environ []string) (*Inputs, error) {
 		add(errors.New("setup-git: an enterprise installation's token reaches no repository, so git cannot use it; drop setup-git or enterprise"))
 	}
 
-	in.APIURL = r.Input("github-api-url")
-	if in.APIURL == "" {
-		in.APIURL = r.getenv("GITHUB_API_URL")
+	var err2 error
+	in.APIURL, err2 = r.apiURL()
+	add(err2)
+
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
-	if in.APIURL == "" {
-		in.APIURL = appauth.DefaultAPIURL
+	return in, nil
+}
+
+// apiURL is github-api-url, else the runner's GITHUB_API_URL, else
+// github.com's.
+func (r *Runner) apiURL() (string, error) {
+	u := r.Input("github-api-url")
+	if u == "" {
+		u = r.getenv("GITHUB_API_URL")
 	}
-	if err := appauth.ValidateAPIURL(in.APIURL); err != nil {
-		add(fmt.Errorf("github-api-url: %w", err))
+	if u == "" {
+		u = appauth.DefaultAPIURL
+	}
+	if err := appauth.ValidateAPIURL(u); err != nil {
+		return u, fmt.Errorf("github-api-url: %w", err)
+	}
+	return u, nil
+}
+
+// parseExchangeInputs reads the inputs of a step that gets its token from
+// a token exchange (sts-url). The App's key stays with the exchange and the
+// trust policy decides the permissions, so the inputs that name a key, an
+// installation or permissions are refused rather than ignored: a workflow
+// that still passes them would believe they count.
+func (r *Runner) parseExchangeInputs(environ []string) (*Inputs, error) {
+	in := &Inputs{}
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	base, err := stsclient.Base(r.Input("sts-url"))
+	if err != nil {
+		add(fmt.Errorf("sts-url: %w", err))
+	}
+	in.STSURL = base
+	if in.Identity = r.Input("identity"); in.Identity == "" {
+		add(errors.New("identity: missing: with sts-url, name the trust policy to use (NAME of .github/chainguard/NAME.sts.yaml)"))
+	}
+	for _, name := range []string{"private-key", "client-id", "app-id", "installation-id", "enterprise"} {
+		if strings.TrimSpace(r.getenv("INPUT_"+strings.ToUpper(name))) != "" {
+			add(fmt.Errorf("%s: not with sts-url: the token exchange holds the App's key and finds the installation; drop %s (or drop sts-url)", name, name))
+		}
+	}
+	perms, err := r.permissions(environ)
+	add(err)
+	for _, p := range slices.Sorted(maps.Keys(perms)) {
+		name := PermissionInput(p)
+		add(fmt.Errorf("%s: not with sts-url: the trust policy decides the token's permissions; drop %s and set them in the policy", name, name))
 	}
 
+	sel := appauth.Selection{
+		Owner: r.Input("owner"), Repositories: r.Input("repositories"),
+		CurrentRepository: r.getenv("GITHUB_REPOSITORY"), CurrentOwner: r.getenv("GITHUB_REPOSITORY_OWNER"),
+	}
+	req, current, err := sel.Resolve(func(name string) string { return name })
+	add(err)
+	in.Owner, in.Repositories, in.CurrentRepository = req.Owner, req.Repositories, current
+	if err == nil {
+		if in.Scope, err = stsclient.Scope(req.Owner, req.Repositories); err != nil {
+			add(fmt.Errorf("repositories: with sts-url, %w", err))
+		}
+	}
+
+	in.SkipTokenRevoke, err = r.Bool("skip-token-revoke", false)
+	add(err)
+	in.SetupGit, err = r.Bool("setup-git", false)
+	add(err)
+	in.APIURL, err = r.apiURL()
+	add(err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,9 @@ const (
 	DefaultWebURL = "https://github.com"
 	// DefaultAPIURL is github.com's REST API.
 	DefaultAPIURL = "https://api.github.com"
+	// DefaultActionsIssuer is GitHub Actions' OIDC issuer on github.com
+	// (the iss of a job's ID token, https://docs.github.com/en/actions/reference/security/oidc).
+	DefaultActionsIssuer = "https://token.actions.githubusercontent.com"
 )
 
 const (
@@ -212,6 +215,25 @@ func (h Host) GitURL() string { return h.web.Scheme + "://" + h.GitHost() }
 
 // Loopback reports whether the web host is this machine (an emulator).
 func (h Host) Loopback() bool { return IsLoopback(h.web.Hostname()) }
+
+// ActionsIssuer is the OIDC issuer of the ID tokens this GitHub's Actions
+// jobs get: DefaultActionsIssuer on github.com,
+// https://token.actions.NAME.ghe.com on a GHE.com tenancy, and
+// https://HOST/_services/token on GitHub Enterprise Server ("the issuer
+// claim is https://HOSTNAME/_services/token",
+// https://docs.github.com/en/enterprise-server@latest/actions/reference/security/oidc)
+// and so on the emulator, which has GHES's shape.
+func (h Host) ActionsIssuer() string {
+	host := strings.ToLower(h.web.Hostname())
+	switch {
+	case h.IsGitHubCom():
+		return DefaultActionsIssuer
+	case strings.HasSuffix(host, tenancy) && h.web.Path == "":
+		return "https://token.actions." + h.web.Host
+	default:
+		return h.web.Scheme + "://" + h.web.Host + h.web.Path + "/_services/token"
+	}
+}
 
 // IsGitHubCom reports whether the host is github.com.
 func (h Host) IsGitHubCom() bool { return h.GitHost() == githubCom }

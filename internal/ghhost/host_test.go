@@ -157,3 +157,23 @@ func FuzzNew(f *testing.F) {
 		}
 	})
 }
+
+func TestActionsIssuer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ web, api, want string }{
+		{"", "", "https://token.actions.githubusercontent.com"},
+		{"", "https://api.github.com", "https://token.actions.githubusercontent.com"},
+		{"", "https://ghe.example/api/v3", "https://ghe.example/_services/token"},
+		{"https://ghe.example:8443", "", "https://ghe.example:8443/_services/token"},
+		{"octo.ghe.com", "", "https://token.actions.octo.ghe.com"},
+		{"", "http://127.0.0.1:8080", "http://127.0.0.1:8080/_services/token"},
+	} {
+		h, err := New(tc.web, tc.api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.ActionsIssuer(); got != tc.want {
+			t.Errorf("New(%q, %q).ActionsIssuer() = %q, want %q", tc.web, tc.api, got, tc.want)
+		}
+	}
+}

@@ -55,6 +55,15 @@ type Config struct {
 	// NewApp returns the App signing with key. It is called only when the
 	// cache cannot answer, so that a warm get parses no key.
 	NewApp func(key []byte) (Minter, error)
+	// Exchange, when set, gets each token from a token exchange for scope
+	// ("OWNER/REPO", or "OWNER" when Owner is set: the organization
+	// policy) instead of minting with the App's key; Key and NewApp are
+	// then unused. ExchangeName names the exchange and policy in the cache
+	// (its URL and identity), and ExchangeSecret returns what seals its
+	// cached tokens (see exchange.go).
+	Exchange       func(ctx context.Context, scope string) (*appauth.Token, error)
+	ExchangeName   string
+	ExchangeSecret func() ([]byte, error)
 	// CacheDir is the token cache's folder; "" mints every time, and
 	// CacheErr, when set, says why (a note when a token is minted).
 	CacheDir string
@@ -158,6 +167,9 @@ func (c *Config) get(ctx context.Context, req *Credential) (*Credential, error) 
 		c.notef("no answer: %s", why)
 		return nil, nil
 	}
+	if c.Exchange != nil {
+		return c.exchange(ctx, owner, repo, timeout)
+	}
 	key, err := c.Key()
 	if err != nil {
 		return nil, err
@@ -228,8 +240,12 @@ func (c *Config) erase(ctx context.Context, req *Credential) {
 	if c.Host.Serves(req.Protocol, req.Host) != "" || c.CacheDir == "" {
 		return
 	}
-	owner, _, why := c.target(req)
+	owner, repo, why := c.target(req)
 	if why != "" {
+		return
+	}
+	if c.Exchange != nil {
+		c.eraseExchanged(ctx, owner, repo, req.Password)
 		return
 	}
 	key, err := c.Key()

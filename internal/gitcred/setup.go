@@ -33,6 +33,10 @@ type Job struct {
 	TempDir string
 	// Git is the configuration to change (the global one).
 	Git GitConfig
+	// Helper, when set, are the arguments of the helper git runs (after
+	// Exe) instead of one serving Token from a file: a helper that gets
+	// fresh tokens itself, from a token exchange. No token file is written.
+	Helper []string
 }
 
 // jobState is what SetupJob changed, for UndoJob: the token's folder, and
@@ -63,16 +67,20 @@ func SetupJob(ctx context.Context, j Job) (state string, err error) {
 			state = ""
 		}
 	}()
-	file := filepath.Join(dir, "token.json")
-	if err := WriteTokenFile(file, TokenFile{Host: j.Host.GitHost(), Owner: j.Owner, Token: j.Token, ExpiresAt: j.ExpiresAt}); err != nil {
-		return "", fmt.Errorf("write the token file: %w", err)
+	helper := j.Helper
+	if helper == nil {
+		file := filepath.Join(dir, "token.json")
+		if err := WriteTokenFile(file, TokenFile{Host: j.Host.GitHost(), Owner: j.Owner, Token: j.Token, ExpiresAt: j.ExpiresAt}); err != nil {
+			return "", fmt.Errorf("write the token file: %w", err)
+		}
+		helper = []string{"credential", "--token-file", file}
 	}
 	base := j.Host.GitURL()
 	// The empty value first resets the helpers set for the host elsewhere
 	// (gitcredentials(7): "If credential.helper is configured to the empty
 	// string, this resets the helper list to empty").
 	sets := []Setting{
-		{Key: "credential." + base + ".helper", Values: []string{"", HelperCommand(j.Exe, "credential", "--token-file", file)}},
+		{Key: "credential." + base + ".helper", Values: []string{"", HelperCommand(j.Exe, helper...)}},
 		{Key: "credential." + base + ".useHttpPath", Values: []string{"true"}},
 	}
 	if j.UserName != "" {

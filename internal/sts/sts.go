@@ -31,11 +31,12 @@ import (
 	"time"
 
 	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/ghhost"
 )
 
 // DefaultIssuer is GitHub Actions' OIDC issuer on github.com. GitHub
 // Enterprise Server's is https://HOST/_services/token.
-const DefaultIssuer = "https://token.actions.githubusercontent.com"
+const DefaultIssuer = ghhost.DefaultActionsIssuer
 
 // Defaults of Config.
 const (

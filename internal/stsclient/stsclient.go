@@ -45,6 +45,21 @@ func Base(raw string) (string, error) {
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
+// Scope is the exchange's scope for a token of owner's repositories:
+// "OWNER/REPO" for one repository (its repository policy), "OWNER" for
+// none (the organization policy, which lists the repositories). More than
+// one repository is no scope: an error says what to do.
+func Scope(owner string, repos []string) (string, error) {
+	switch len(repos) {
+	case 0:
+		return owner, nil
+	case 1:
+		return owner + "/" + repos[0], nil
+	default:
+		return "", errors.New("a token exchange's scope is one repository (its repository policy) or the owner alone (the organization policy, which lists the repositories): give one repository, or only the owner")
+	}
+}
+
 // noRedirects keeps a bearer token from following a redirect elsewhere.
 func noRedirects(c *http.Client) *http.Client {
 	cc := *c

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/sts"
+)
+
+const serveHelp = `
+Run the token exchange: a stateless HTTP service that alone holds the
+App's private key and trades a workflow's OIDC ID token for an installation
+token, as the trust policy in the target repository or organization allows
+(octo-sts's protocol and policies):
+
+  GET|POST /sts/exchange?scope=OWNER[/REPO]&identity=NAME
+  Authorization: Bearer <ID token>
+
+Also /healthz, /readyz and /metrics. Logs are JSON lines on stderr, one
+audit line per exchange. SIGTERM stops taking requests and drains those in
+flight. The README's "The token exchange" section has the protocol, the
+policies and deploy/ the manifests.
+
+Example:
+  app-token serve --url https://sts.example.com --client-id Iv23li... \
+    --private-key-file app.pem
+`
+
+// serveStrings is a repeatable string flag (comma-separated values are
+// split too).
+type serveStrings []string
+
+func (l *serveStrings) String() string { return strings.Join(*l, ",") }
+func (l *serveStrings) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+func (c *cli) cmdServe(ctx context.Context, args []string) error {
+	var s settings
+	var listen string
+	var issuers, audiences, owners serveStrings
+	fs := c.flags("serve", "", serveHelp)
+	s.registerApp(fs, "https://api.github.com")
+	fs.StringVar(&listen, "listen", "", "the `address` to listen on (default :$"+envPort+" when "+envPort+" is set, else :8080)")
+	fs.StringVar(&s.stsURL, "url", "", "the exchange's public `URL`, the ID tokens' default audience (default $"+envSTSURL+"); required")
+	fs.Var(&issuers, "issuer", "a trusted OIDC issuer `URL` (repeatable; default $"+envSTSIssuers+", else GitHub Actions' issuer for --api-url's host)")
+	fs.Var(&audiences, "audience", "an accepted audience (repeatable; default --url)")
+	fs.Var(&owners, "owner", "serve only scopes of this `account` (repeatable; default every account the App is installed on)")
+	policyTTL := fs.Duration("policy-ttl", sts.DefaultPolicyTTL, "how long a trust policy read is trusted before it is revalidated")
+	installTTL := fs.Duration("installation-ttl", sts.DefaultInstallationTTL, "how long an installation lookup is kept")
+	rate := fs.Float64("rate-limit", sts.DefaultRateLimit, "exchanges per second one subject may make")
+	burst := fs.Int("rate-burst", sts.DefaultRateBurst, "exchanges one subject may make in a burst")
+	fs.BoolVar(&s.debug, "debug", false, "log each GitHub request at level DEBUG; never secrets (or set "+envDebug+"=1)")
+	host, err := c.appFlags(fs, &s, args)
+	if err != nil {
+		return err
+	}
+	if s.stsURL == "" {
+		s.stsURL = s.env(envSTSURL)
+	}
+	if s.stsURL == "" {
+		return usagef("serve: no --url: pass the exchange's public URL (--url https://sts.example.com, or set %s); it is the audience workflows request", envSTSURL)
+	}
+	if s.issuer() == "" {
+		return usagef("serve: no app given: pass --client-id (or --app-id), or set %s", envClientID)
+	}
+	if listen == "" {
+		listen = ":8080"
+		if p := s.env(envPort); p != "" {
+			listen = ":" + p
+		}
+	}
+	if len(issuers) == 0 {
+		issuers.Set(s.env(envSTSIssuers))
+	}
+	if len(issuers) == 0 {
+		issuers = serveStrings{host.ActionsIssuer()}
+	}
+	key, err := c.appSigner(&s)
+	if err != nil {
+		return err
+	}
+
+	level := slog.LevelInfo
+	if s.debug {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewJSONHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+	cfg := sts.Config{
+		ClientID: s.issuer(), Signer: key, APIURL: host.APIURL(), URL: s.stsURL,
+		Issuers: issuers, Audiences: audiences, Owners: owners,
+		HTTPClient: c.serverClient(), Logger: logger, Now: c.now,
+		PolicyTTL: *policyTTL, InstallationTTL: *installTTL, RateLimit: *rate, RateBurst: *burst,
+		AppOptions: []appauth.Option{appauth.WithWait(c.wait)},
+	}
+	if s.debug {
+		cfg.AppOptions = append(cfg.AppOptions, appauth.WithDebug(func(format string, args ...any) {
+			logger.Debug(fmt.Sprintf(format, args...))
+		}))
+	}
+	srv, err := sts.New(cfg)
+	if err != nil {
+		return usagef("serve: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return srv.ListenAndServe(ctx, listen)
+}
+
+// serverIdleConns is how many idle connections to one host (GitHub's API)
+// the exchange keeps: net/http's default of 2 makes every concurrent mint
+// beyond the second open a new TLS connection.
+const serverIdleConns = 128
+
+// serverClient is the one HTTP client with room for a server's
+// concurrency.
+func (c *cli) serverClient() *http.Client {
+	hc := *c.http
+	if t, ok := hc.Transport.(*http.Transport); ok {
+		t = t.Clone()
+		t.MaxIdleConns = 0 // no limit across hosts; per host below
+		t.MaxIdleConnsPerHost = serverIdleConns
+		hc.Transport = t
+	}
+	return &hc
+}
