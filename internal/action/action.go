@@ -67,7 +67,7 @@ func Main(ctx context.Context, s Step) error {
 	if err != nil {
 		return err
 	}
-	if in.PrivateKey.Reencoded {
+	if in.PrivateKey != nil && in.PrivateKey.Reencoded {
 		// The runner masks the secret as the workflow passed it; the PEM
 		// we decoded from it is another string, so mask that too.
 		r.Mask(in.PrivateKey.PEM)

@@ -1,0 +1,398 @@
+package main
+
+// End-to-end tests of the keyless path over real HTTP: the emulator (GitHub
+// and the runner's OIDC endpoint), `app-token serve` started through run on
+// a loopback port, and its clients: the action (in process and through its
+// node launcher), `token --sts-url` and the credential helper under git.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/org/app-token/internal/emulator"
+)
+
+// stsPolicy trusts octo-org/alpha's main branch on any loopback emulator.
+const stsPolicy = `issuer_pattern: 'http://127\.0\.0\.1:[0-9]+/_services/token'
+subject: repo:octo-org/alpha:ref:refs/heads/main
+claim_pattern:
+  workflow_ref: 'octo-org/alpha/\.github/workflows/ci\.yml@refs/heads/main'
+permissions:
+  contents: write
+  issues: write
+`
+
+// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// stsWorld is the emulator with a repository policy, and `app-token serve`
+// in front of it.
+type stsWorld struct {
+	*actWorld
+	sts  string // the exchange's URL
+	logs *lockedBuffer
+}
+
+func newSTSWorld(t *testing.T, opts ...emulator.Option) *stsWorld {
+	t.Helper()
+	w := &stsWorld{actWorld: newActWorld(t, opts...)}
+	w.emu.PutFile("octo-org", "alpha", ".github/chainguard/ci.sts.yaml", []byte(stsPolicy))
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(keyFile, []byte(testKeyPEM()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"APP_TOKEN_CLIENT_ID": emulator.WorldClientID, "APP_TOKEN_PRIVATE_KEY_FILE": keyFile}
+	// --url is the audience, so the port is chosen before serve listens;
+	// another process may take it in between, hence the retries.
+	for attempt := 1; ; attempt++ {
+		url, stop, err := startServe(t, env, "--api-url", w.url)
+		if err == nil {
+			w.sts, w.logs = url, stop
+			return w
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("serve: %v", err)
+		}
+	}
+}
+
+// startServe runs `app-token serve` through run on a free loopback port
+// until the test ends, then stops it as SIGTERM does (run's context) and
+// checks that it drained and returned nil.
+func startServe(t *testing.T, env map[string]string, args ...string) (string, *lockedBuffer, error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	url := "http://" + addr
+	logs := &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	done := make(chan error, 1)
+	go func() {
+		c := newCLI(func(k string) string { return env[k] }, strings.NewReader(""), &bytes.Buffer{}, logs)
+		done <- c.run(ctx, append([]string{"serve", "--listen", addr, "--url", url}, args...))
+	}()
+	for {
+		select {
+		case err := <-done:
+			cancel()
+			return "", nil, fmt.Errorf("%v; logs: %s", err, logs)
+		case <-time.After(10 * time.Millisecond):
+		}
+		resp, err := http.Get(url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve returned %v after SIGTERM, want nil", err)
+		}
+		if !strings.Contains(logs.String(), `"msg":"stopped","drained":true`) {
+			t.Errorf("serve did not log a clean drain:\n%s", logs)
+		}
+	})
+	return url, logs, nil
+}
+
+// jobEnv is a main step's environment for a keyless step: the runner's
+// OIDC variables for a job of octo-org/alpha on main, no key or App.
+func (w *stsWorld) jobEnv(job emulator.Job, inputs map[string]string) map[string]string {
+	all := map[string]string{"client-id": "", "private-key": "", "sts-url": w.sts, "identity": "ci"}
+	for k, v := range inputs {
+		all[k] = v
+	}
+	env := w.env(all)
+	env["ACTIONS_ID_TOKEN_REQUEST_URL"] = emulator.IDTokenRequestURL(w.url)
+	env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = w.emu.AddJob(job)
+	return env
+}
+
+// assertNoSecretsLogged checks that the server's logs hold none of the
+// issued tokens.
+func (w *stsWorld) assertNoSecretsLogged(t *testing.T) {
+	t.Helper()
+	logs := w.logs.String()
+	for _, tok := range w.emu.Tokens() {
+		if strings.Contains(logs, tok.Value) {
+			t.Errorf("the exchange's logs hold a token")
+		}
+	}
+}
+
+func TestKeylessActionInProcess(t *testing.T) {
+	t.Parallel()
+	w := newSTSWorld(t)
+	env := w.jobEnv(emulator.Job{}, nil)
+	stdout, _, err := runEnv(t, env, "action")
+	if err != nil {
+		t.Fatalf("action: %v\n%s", err, stdout)
+	}
+	outputs := w.outputs(t)
+	token := outputs["token"]
+	info, ok := w.emu.TokenInfo(token)
+	if !ok {
+		t.Fatalf("the output token was not issued by the emulator; outputs %v", keys(outputs))
+	}
+	if info.Permissions["contents"] != "write" || info.Permissions["issues"] != "write" || len(info.Permissions) != 2 {
+		t.Errorf("token permissions %v, want the policy's", info.Permissions)
+	}
+	if len(info.Repositories) != 1 || info.Repositories[0] != "alpha" {
+		t.Errorf("token repositories %v, want [alpha]", info.Repositories)
+	}
+	if outputs["installation-id"] != "101" || outputs["expires-at"] == "" {
+		t.Errorf("outputs %v", outputs)
+	}
+	assertMaskedFirst(t, stdout, token)
+	// The ID token is masked before anything else names it.
+	masks := strings.Split(stdout, "\n")
+	if len(masks) < 2 || !strings.HasPrefix(masks[0], "::add-mask::emulator-idreq-") || !strings.HasPrefix(masks[1], "::add-mask::ey") {
+		t.Errorf("the step's log does not start by masking the request token and the ID token:\n%.300s", stdout)
+	}
+
+	state := w.state(t)
+	for k, v := range state {
+		env["STATE_"+k] = v
+	}
+	postOut, _, err := runEnv(t, env, "action-post")
+	if err != nil {
+		t.Fatalf("action-post: %v", err)
+	}
+	if info, _ := w.emu.TokenInfo(token); !info.Revoked {
+		t.Errorf("the post step did not revoke the token:\n%s", postOut)
+	}
+	w.assertNoSecretsLogged(t)
+	if !strings.Contains(w.logs.String(), `"msg":"exchange"`) || !strings.Contains(w.logs.String(), `"outcome":"granted"`) {
+		t.Errorf("no audit line for the exchange:\n%s", w.logs)
+	}
+}
+
+// TestKeylessActionUnderNode runs the action's launcher with node, as the
+// runner does, with the runner's OIDC variables and no key: the real
+// binary asks the emulator for the job's ID token, trades it at `app-token
+// serve`, masks and outputs the token, and the post step revokes it.
+func TestKeylessActionUnderNode(t *testing.T) {
+	t.Parallel()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not on PATH: the action's launchers are JavaScript and need node (20 or later)")
+	}
+	w := newSTSWorld(t)
+	toolCache := t.TempDir()
+	env := w.jobEnv(emulator.Job{}, nil)
+	var list []string
+	for _, kv := range runnerEnv(w.actWorld, toolCache, nil) {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "INPUT_") {
+			continue
+		}
+		list = append(list, kv)
+	}
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	mainCmd := exec.Command(node, runsEntry(t, "main"))
+	mainCmd.Env = list
+	out, err := mainCmd.Output()
+	if err != nil {
+		t.Fatalf("main step: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderrOf(err))
+	}
+	outputs := w.outputs(t)
+	token := outputs["token"]
+	if info, ok := w.emu.TokenInfo(token); !ok || info.Permissions["issues"] != "write" {
+		t.Fatalf("output token not issued as the policy says; outputs %v", keys(outputs))
+	}
+	assertMaskedFirst(t, string(out), token)
+
+	postCmd := exec.Command(node, runsEntry(t, "post"))
+	postCmd.Env = list
+	for k, v := range w.state(t) {
+		postCmd.Env = append(postCmd.Env, "STATE_"+k+"="+v)
+	}
+	if out, err := postCmd.Output(); err != nil {
+		t.Fatalf("post step: %v\n%s\n%s", err, out, stderrOf(err))
+	}
+	if info, _ := w.emu.TokenInfo(token); !info.Revoked {
+		t.Error("the post step did not revoke the token")
+	}
+
+	// A job without id-token: write: one ::error:: saying to add it, exit 1
+	// (as every bad input of the action), no outputs.
+	os.WriteFile(filepath.Join(w.dir, "output"), nil, 0o600)
+	bad := exec.Command(node, runsEntry(t, "main"))
+	for _, kv := range list {
+		if !strings.HasPrefix(kv, "ACTIONS_ID_TOKEN_REQUEST_") {
+			bad.Env = append(bad.Env, kv)
+		}
+	}
+	out, err = bad.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitError {
+		t.Errorf("main step without id-token: write: err = %v, want exit code %d", err, exitError)
+	}
+	if n := strings.Count(string(out), "::error::"); n != 1 || !strings.Contains(string(out), "permissions: id-token: write") {
+		t.Errorf("main step without id-token: write wrote %d ::error:: lines:\n%s", n, out)
+	}
+	if len(w.outputs(t)) != 0 {
+		t.Error("outputs written by a failing step")
+	}
+}
+
+// TestKeylessActionRefusals: each mistake is one ::error:: line with its
+// reason, its exit code, no outputs and no token left alive.
+func TestKeylessActionRefusals(t *testing.T) {
+	t.Parallel()
+	w := newSTSWorld(t)
+	for _, tc := range []struct {
+		name   string
+		job    emulator.Job
+		inputs map[string]string
+		noOIDC bool
+		code   int
+		want   string
+	}{
+		{name: "no id-token permission", noOIDC: true, code: exitError, want: "add `permissions: id-token: write`"},
+		{name: "unknown identity", inputs: map[string]string{"identity": "deploy"}, code: exitError, want: "no trust policy"},
+		{name: "policy refuses the subject", job: emulator.Job{Ref: "refs/heads/dev"}, code: exitError, want: `subject: the token's subject "repo:octo-org/alpha:ref:refs/heads/dev"`},
+		{name: "permission input with sts-url", inputs: map[string]string{"permission-contents": "read"}, code: exitError, want: "permission-contents: not with sts-url: the trust policy decides"},
+		{name: "private key with sts-url", inputs: map[string]string{"private-key": testKeyPEM()}, code: exitError, want: "private-key: not with sts-url"},
+		{name: "no identity", inputs: map[string]string{"identity": ""}, code: exitError, want: "identity: missing"},
+		{name: "two repositories", inputs: map[string]string{"repositories": "alpha,beta"}, code: exitError, want: "a token exchange's scope is one repository"},
+		{name: "bad sts-url", inputs: map[string]string{"sts-url": "ftp://sts"}, code: exitError, want: "sts-url: "},
+		{name: "identity without sts-url", inputs: map[string]string{"sts-url": "", "client-id": emulator.WorldClientID, "private-key": testKeyPEM()}, code: exitError, want: "identity: only with sts-url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(w.emu.Tokens())
+			env := w.jobEnv(tc.job, tc.inputs)
+			if tc.noOIDC {
+				delete(env, "ACTIONS_ID_TOKEN_REQUEST_URL")
+				delete(env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+			}
+			stdout, _, err := runEnv(t, env, "action")
+			if code := exitCode(err); code != tc.code {
+				t.Errorf("exit code %d (%v), want %d", code, err, tc.code)
+			}
+			if n := strings.Count(stdout, "::error::"); n != 1 || !strings.Contains(stdout, tc.want) {
+				t.Errorf("%d ::error:: lines, want one holding %q:\n%s", n, tc.want, stdout)
+			}
+			if o := w.outputs(t); len(o) != 0 {
+				t.Errorf("outputs written: %v", keys(o))
+			}
+			for _, tok := range w.emu.Tokens()[before:] {
+				if !tok.Revoked && tok.Repositories != nil && tok.Permissions["contents"] == "write" {
+					t.Errorf("a token for the step is alive after it failed")
+				}
+			}
+		})
+	}
+	w.assertNoSecretsLogged(t)
+}
+
+func TestKeylessTokenCommand(t *testing.T) {
+	t.Parallel()
+	w := newSTSWorld(t)
+	// Outside a workflow: the ID token from a file.
+	id := w.idToken(t, emulator.Job{})
+	file := filepath.Join(t.TempDir(), "id-token")
+	os.WriteFile(file, []byte(id+"\n"), 0o600)
+	out, stderr, err := runEnv(t, map[string]string{"GITHUB_REPOSITORY": "octo-org/alpha"},
+		"token", "--sts-url", w.sts, "--identity", "ci", "--id-token-file", file, "--json")
+	if err != nil {
+		t.Fatalf("token --sts-url: %v (%s)", err, stderr)
+	}
+	if !strings.Contains(out, `"installation_id": 101`) || !strings.Contains(out, `"issues": "write"`) {
+		t.Errorf("token --json = %s", out)
+	}
+	if strings.Contains(stderr, id) {
+		t.Error("stderr holds the ID token")
+	}
+	// In a workflow: the runner's ID token; settings from the environment.
+	env := map[string]string{
+		"APP_TOKEN_STS_URL": w.sts, "APP_TOKEN_STS_IDENTITY": "ci",
+		"ACTIONS_ID_TOKEN_REQUEST_URL":   emulator.IDTokenRequestURL(w.url),
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": w.emu.AddJob(emulator.Job{}),
+	}
+	out, stderr, err = runEnv(t, env, "token", "--repositories", "octo-org/alpha")
+	if err != nil {
+		t.Fatalf("token in a workflow: %v (%s)", err, stderr)
+	}
+	if _, ok := w.emu.TokenInfo(strings.TrimSpace(out)); !ok {
+		t.Errorf("token printed %q, not an emulator token", out)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{[]string{"--identity", "ci", "--repositories", "octo-org/alpha"}, nil, exitUsage, "pass --id-token-file"},
+		{[]string{"--repositories", "octo-org/alpha", "--id-token-file", file}, nil, exitUsage, "--sts-url needs --identity"},
+		{[]string{"--identity", "ci", "--owner", "octo-org", "--permission", "contents=read", "--id-token-file", file}, nil, exitUsage, "--permission: not with --sts-url"},
+		{[]string{"--identity", "ci", "--repositories", "octo-org/alpha", "--private-key-file", file}, nil, exitUsage, "--private-key-file: not with --sts-url"},
+		{[]string{"--identity", "ci", "--repositories", "alpha,beta", "--owner", "octo-org", "--id-token-file", file}, nil, exitUsage, "one repository"},
+		{[]string{"--identity", "ci", "--repositories", "octo-org/alpha", "--id-token-file", filepath.Join(t.TempDir(), "none")}, nil, exitError, "--id-token-file"},
+		{[]string{"--identity", "deploy", "--repositories", "octo-org/alpha", "--id-token-file", file}, nil, exitError, "no trust policy"},
+	} {
+		_, stderr, err := runEnv(t, tc.env, append([]string{"token", "--sts-url", w.sts}, tc.args...)...)
+		if code := exitCode(err); code != tc.code || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("token %q: exit %d, %v; want %d and %q (stderr %q)", tc.args, code, err, tc.code, tc.want, stderr)
+		} else if strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), id) {
+			t.Errorf("token %q: the error is not one line without the ID token: %q", tc.args, err)
+		}
+	}
+	// A garbled ID token file is refused without quoting it.
+	os.WriteFile(file, []byte("not-a-jwt secret-ish"), 0o600)
+	_, _, err = runEnv(t, nil, "token", "--sts-url", w.sts, "--identity", "ci", "--repositories", "octo-org/alpha", "--id-token-file", file)
+	if err == nil || strings.Contains(err.Error(), "secret-ish") || !strings.Contains(err.Error(), "not a JWT") {
+		t.Errorf("garbled ID token file: %v", err)
+	}
+	w.assertNoSecretsLogged(t)
+}
+
+// idToken asks the emulator's runner endpoint for job's ID token for the
+// exchange.
+func (w *stsWorld) idToken(t *testing.T, job emulator.Job) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", emulator.IDTokenRequestURL(w.url)+"&audience="+w.sts, nil)
+	req.Header.Set("Authorization", "Bearer "+w.emu.AddJob(job))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Value string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.Value == "" {
+		t.Fatalf("ID token: HTTP %d, %v", resp.StatusCode, err)
+	}
+	return out.Value
+}
