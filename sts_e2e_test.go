@@ -396,3 +396,107 @@ func (w *stsWorld) idToken(t *testing.T, job emulator.Job) string {
 	}
 	return out.Value
 }
+
+// TestKeylessGit runs real git against the emulator's git server with the
+// built binary as its credential helper, getting every token from the
+// exchange: first as the action's setup-git configures it, then as
+// `setup-git --sts-url` does. git gets one token per scope from the
+// exchange, cached across git processes, and the job's token dies with the
+// post step.
+func TestKeylessGit(t *testing.T) {
+	t.Parallel()
+	credNeedGit(t)
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := credBuild(t, t.TempDir())
+	w := newSTSWorld(t, emulator.WithGit(t.TempDir()))
+	// beta trusts alpha's CI too.
+	w.emu.PutFile("octo-org", "beta", ".github/chainguard/ci.sts.yaml", []byte(stsPolicy))
+	gitEnv := credGitEnv(w.dir,
+		"APP_TOKEN_CACHE_DIR="+filepath.Join(w.dir, "cache"),
+		"ACTIONS_ID_TOKEN_REQUEST_URL="+emulator.IDTokenRequestURL(w.url),
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN="+w.emu.AddJob(emulator.Job{}))
+	exchanges := func() int { return strings.Count(w.logs.String(), `"msg":"exchange"`) }
+
+	// The action with setup-git: true.
+	env := w.jobEnv(emulator.Job{}, map[string]string{"setup-git": "true"})
+	env["RUNNER_TEMP"] = t.TempDir()
+	for _, kv := range gitEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	var stdout bytes.Buffer
+	c := newCLI(func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stdout)
+	c.executable = func() (string, error) { return bin, nil }
+	if err := c.run(t.Context(), []string{"action"}); err != nil {
+		t.Fatalf("action: %v\n%s", err, stdout.String())
+	}
+	helper := credMustGit(t, gitEnv, w.dir, "config", "--global", "--get-all", "credential."+w.url+".helper")
+	if !strings.Contains(helper, " credential --sts-url "+w.sts+" --identity ci ") || strings.Contains(helper, "--token-file") {
+		t.Errorf("git's helper = %q, want one asking the exchange", helper)
+	}
+	if exchanges() != 1 {
+		t.Fatalf("%d exchanges for the main step, want 1", exchanges())
+	}
+	work := t.TempDir()
+	credMustGit(t, gitEnv, work, "clone", "--quiet", w.url+"/octo-org/alpha.git")
+	alpha := filepath.Join(work, "alpha")
+	credMustGit(t, gitEnv, alpha, "fetch", "--quiet")
+	os.WriteFile(filepath.Join(alpha, "change"), []byte("x\n"), 0o644)
+	credMustGit(t, gitEnv, alpha, "add", "change")
+	credMustGit(t, gitEnv, alpha, "commit", "--quiet", "-m", "change")
+	credMustGit(t, gitEnv, alpha, "push", "--quiet", "origin", "HEAD")
+	if n := exchanges(); n != 2 {
+		t.Errorf("%d exchanges after a clone, a fetch and a push, want 2 (the step's, one for git)", n)
+	}
+	// Another repository is another scope: its own policy, one exchange.
+	credMustGit(t, gitEnv, work, "clone", "--quiet", w.url+"/octo-org/beta.git")
+	if n := exchanges(); n != 3 {
+		t.Errorf("%d exchanges after beta's clone, want 3", n)
+	}
+	// A repository without a policy: git fails with the exchange's reason.
+	if _, err := credRunGit(t, gitEnv, work, "", "clone", "--quiet", w.url+"/octo-org/gamma.git"); err == nil {
+		t.Error("clone of a repository without a trust policy succeeded")
+	} else if !strings.Contains(err.Error(), "no token for octo-org/gamma from the token exchange") {
+		t.Errorf("git's stderr does not carry the helper's reason: %v", err)
+	}
+
+	post := map[string]string{}
+	for k, v := range env {
+		post[k] = v
+	}
+	for k, v := range w.state(t) {
+		post["STATE_"+k] = v
+	}
+	if _, _, err := runEnv(t, post, "action-post"); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := w.emu.TokenInfo(w.outputs(t)["token"]); !info.Revoked {
+		t.Error("the post step did not revoke the step's token")
+	}
+	if list := credMustGit(t, gitEnv, w.dir, "config", "--global", "--list"); strings.Contains(list, "credential.") {
+		t.Errorf("the post step left git configured:\n%s", list)
+	}
+
+	// setup-git --sts-url by hand, and a fresh cache: one exchange again.
+	gitEnv = append(gitEnv, "APP_TOKEN_CACHE_DIR="+filepath.Join(w.dir, "cache2"))
+	cmd := exec.Command(bin, "setup-git", "--host", w.url, "--api-url", w.url, "--sts-url", w.sts, "--identity", "ci")
+	cmd.Env = gitEnv
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("setup-git: %v\n%s", err, out)
+	} else if strings.Contains(string(out), "note:") {
+		t.Errorf("setup-git --sts-url notes a missing key or App:\n%s", out)
+	}
+	before := exchanges()
+	other := t.TempDir()
+	credMustGit(t, gitEnv, other, "clone", "--quiet", w.url+"/octo-org/alpha.git")
+	if _, err := os.Stat(filepath.Join(other, "alpha", "change")); err != nil {
+		t.Error("the pushed commit is not on the server")
+	}
+	credMustGit(t, gitEnv, filepath.Join(other, "alpha"), "fetch", "--quiet")
+	if n := exchanges() - before; n != 1 {
+		t.Errorf("%d exchanges for a clone and a fetch, want 1", n)
+	}
+	w.assertNoSecretsLogged(t)
+}
