@@ -370,6 +370,19 @@ func TestKeylessTokenCommand(t *testing.T) {
 			t.Errorf("token %q: the error is not one line without the ID token: %q", tc.args, err)
 		}
 	}
+	// An ID token for another audience: the exchange refuses it (401),
+	// which is an authentication failure.
+	now := time.Now().Unix()
+	other, err := w.emu.SignIDToken(map[string]any{"iss": emulator.OIDCIssuer(w.url), "aud": "https://elsewhere.example",
+		"sub": "repo:octo-org/alpha:ref:refs/heads/main", "iat": now, "nbf": now, "exp": now + 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(file, []byte(other), 0o600)
+	_, _, err = runEnv(t, nil, "token", "--sts-url", w.sts, "--identity", "ci", "--repositories", "octo-org/alpha", "--id-token-file", file)
+	if exitCode(err) != exitAuth || !strings.Contains(fmt.Sprint(err), "HTTP 401") {
+		t.Errorf("ID token for another audience: exit %d, %v; want %d and the exchange's 401", exitCode(err), err, exitAuth)
+	}
 	// A garbled ID token file is refused without quoting it.
 	os.WriteFile(file, []byte("not-a-jwt secret-ish"), 0o600)
 	_, _, err = runEnv(t, nil, "token", "--sts-url", w.sts, "--identity", "ci", "--repositories", "octo-org/alpha", "--id-token-file", file)

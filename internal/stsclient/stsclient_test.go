@@ -136,3 +136,22 @@ func TestBaseAndParseIDToken(t *testing.T) {
 		}
 	}
 }
+
+func TestScope(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		owner string
+		repos []string
+		want  string
+	}{
+		{"octo-org", nil, "octo-org"},
+		{"octo-org", []string{"alpha"}, "octo-org/alpha"},
+	} {
+		if got, err := Scope(tc.owner, tc.repos); err != nil || got != tc.want {
+			t.Errorf("Scope(%q, %q) = %q, %v; want %q", tc.owner, tc.repos, got, err, tc.want)
+		}
+	}
+	if _, err := Scope("octo-org", []string{"alpha", "beta"}); err == nil || !strings.Contains(err.Error(), "one repository") {
+		t.Errorf("Scope of two repositories: %v", err)
+	}
+}

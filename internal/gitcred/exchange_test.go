@@ -1,0 +1,124 @@
+package gitcred
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/ghhost"
+)
+
+// fakeExchange hands out numbered tokens and records the scopes asked.
+type fakeExchange struct {
+	mu      sync.Mutex
+	scopes  []string
+	expires time.Time
+	err     error
+}
+
+func (f *fakeExchange) exchange(_ context.Context, scope string) (*appauth.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	f.scopes = append(f.scopes, scope)
+	return &appauth.Token{Value: appauth.Secret(fmt.Sprintf("ghs_x_%d", len(f.scopes))), ExpiresAt: f.expires}, nil
+}
+
+func (f *fakeExchange) asked() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.scopes...)
+}
+
+func exchangeConfig(t *testing.T, f *fakeExchange, secret string, now func() time.Time) *Config {
+	return &Config{
+		Host: ghhost.Default(), Exchange: f.exchange, ExchangeName: "https://sts.example ci",
+		ExchangeSecret: func() ([]byte, error) { return []byte(secret), nil },
+		Key:            func() ([]byte, error) { t.Error("the exchange path read a key"); return nil, errors.New("no key") },
+		CacheDir:       filepath.Join(t.TempDir(), "cache"), Now: now,
+	}
+}
+
+const askAlpha = "protocol=https\nhost=github.com\npath=octo-org/alpha.git\n\n"
+
+func TestServeExchangeCachesPerScope(t *testing.T) {
+	t.Parallel()
+	f := &fakeExchange{expires: time.Now().Add(time.Hour)}
+	cfg := exchangeConfig(t, f, "job-1", nil)
+	out, err := serve(t, cfg, "get", askAlpha)
+	if err != nil || !strings.Contains(out, "username=x-access-token\npassword=ghs_x_1\n") {
+		t.Fatalf("get = %q, %v", out, err)
+	}
+	if again, _ := serve(t, cfg, "get", askAlpha); again != out {
+		t.Errorf("second get = %q, want the cached %q", again, out)
+	}
+	// Another repository is another scope (its repository policy).
+	serve(t, cfg, "get", "protocol=https\nhost=github.com\npath=octo-org/beta.git\n\n")
+	if got := f.asked(); len(got) != 2 || got[0] != "octo-org/alpha" || got[1] != "octo-org/beta" {
+		t.Errorf("scopes asked %q", got)
+	}
+	// Another job's proof opens nothing of this job's.
+	other := *cfg
+	other.ExchangeSecret = func() ([]byte, error) { return []byte("job-2"), nil }
+	if out, _ := serve(t, &other, "get", askAlpha); !strings.Contains(out, "password=ghs_x_3\n") {
+		t.Errorf("another job's get = %q, want a fresh exchange", out)
+	}
+	// erase drops the token git says failed; the next get exchanges again.
+	serve(t, &other, "erase", "protocol=https\nhost=github.com\npath=octo-org/alpha.git\nusername=x-access-token\npassword=ghs_x_3\n\n")
+	if out, _ := serve(t, &other, "get", askAlpha); !strings.Contains(out, "password=ghs_x_4\n") {
+		t.Errorf("get after erase = %q", out)
+	}
+}
+
+func TestServeExchangeOrganizationPolicy(t *testing.T) {
+	t.Parallel()
+	f := &fakeExchange{expires: time.Now().Add(time.Hour)}
+	cfg := exchangeConfig(t, f, "job", nil)
+	cfg.Owner = "octo-org"
+	serve(t, cfg, "get", askAlpha)
+	serve(t, cfg, "get", "protocol=https\nhost=github.com\npath=octo-org/beta.git\n\n")
+	if got := f.asked(); len(got) != 1 || got[0] != "octo-org" {
+		t.Errorf("scopes asked %q, want one organization scope", got)
+	}
+}
+
+// An exchange that does not say when the token expires (octo-sts): the
+// token is handed out for UnknownExpiryTTL, then exchanged again.
+func TestServeExchangeUnknownExpiry(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := &fakeExchange{}
+	cfg := exchangeConfig(t, f, "job", clock)
+	serve(t, cfg, "get", askAlpha)
+	mu.Lock()
+	now = now.Add(UnknownExpiryTTL - time.Second)
+	mu.Unlock()
+	if out, _ := serve(t, cfg, "get", askAlpha); !strings.Contains(out, "password=ghs_x_1\n") {
+		t.Errorf("get before %s = %q, want the cached token", UnknownExpiryTTL, out)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Second)
+	mu.Unlock()
+	if out, _ := serve(t, cfg, "get", askAlpha); !strings.Contains(out, "password=ghs_x_2\n") {
+		t.Errorf("get after %s = %q, want a fresh exchange", UnknownExpiryTTL, out)
+	}
+}
+
+func TestServeExchangeFailure(t *testing.T) {
+	t.Parallel()
+	f := &fakeExchange{err: errors.New("refused (HTTP 403): no trust policy")}
+	out, err := serve(t, exchangeConfig(t, f, "job", nil), "get", askAlpha)
+	if out != "" || err == nil || !strings.Contains(err.Error(), "no token for octo-org/alpha from the token exchange: refused") {
+		t.Errorf("get = %q, %v", out, err)
+	}
+}
