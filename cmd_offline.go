@@ -17,12 +17,20 @@ func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 	fs := c.flags("demo", "", `Run the whole action offline: start the GitHub emulator in this process,
 run the action's main step (mint a token, mask it, write outputs), use the
 token as a later step would, run the post step (revoke it), and tell what
-happened at each step. Needs no network and no GitHub account.`)
+happened at each step. Needs no network and no GitHub account.
+
+With --keyless, the action has no key at all: the token exchange
+(app-token serve) runs in this process too, and the step trades the job's
+OIDC ID token there, as a trust policy allows.`)
+	keyless := fs.Bool("keyless", false, "run the action keyless, through the token exchange")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("demo takes no arguments")
+	}
+	if *keyless {
+		return demo.RunKeyless(ctx, c.stdout, c.http, c.demoStep)
 	}
 	return demo.Run(ctx, c.stdout, c.http, c.demoStep)
 }

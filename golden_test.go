@@ -116,3 +116,12 @@ func TestGoldenDemo(t *testing.T) {
 	}
 	golden(t, "demo", out)
 }
+
+func TestGoldenDemoKeyless(t *testing.T) {
+	t.Parallel()
+	out, stderr, err := runEnv(t, nil, "demo", "--keyless")
+	if err != nil {
+		t.Fatalf("demo --keyless: %v (%s)", err, stderr)
+	}
+	golden(t, "demo-keyless", out)
+}
