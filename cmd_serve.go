@@ -74,10 +74,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		return usagef("serve: no app given: pass --client-id (or --app-id), or set %s", envClientID)
 	}
 	if listen == "" {
-		listen = ":8080"
-		if p := s.env(envPort); p != "" {
-			listen = ":" + p
-		}
+		listen = defaultListen(s.env(envPort))
 	}
 	if len(issuers) == 0 {
 		issuers.Set(s.env(envSTSIssuers))
@@ -112,6 +109,17 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		return usagef("serve: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return srv.ListenAndServe(ctx, listen)
+}
+
+// defaultListen is the address serve listens on without --listen: all
+// interfaces on port, as Cloud Run asks ("listen for requests on 0.0.0.0
+// on the port defined by the PORT environment variable",
+// https://cloud.google.com/run/docs/container-contract#port), else 8080.
+func defaultListen(port string) string {
+	if port == "" {
+		port = "8080"
+	}
+	return ":" + port
 }
 
 // serverIdleConns is how many idle connections to one host (GitHub's API)

@@ -513,3 +513,38 @@ func TestKeylessGit(t *testing.T) {
 	}
 	w.assertNoSecretsLogged(t)
 }
+
+func TestServeUsage(t *testing.T) {
+	t.Parallel()
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	os.WriteFile(keyFile, []byte(testKeyPEM()), 0o600)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	app := []string{"--client-id", emulator.WorldClientID, "--private-key-file", keyFile}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{app, exitUsage, "no --url"},
+		{[]string{"--url", "https://sts.example.com"}, exitUsage, "no app given"},
+		{append([]string{"--url", "https://sts.example.com", "--issuer", "ftp://x"}, app...), exitUsage, `the issuer "ftp://x"`},
+		{[]string{"--url", "https://sts.example.com", "--client-id", "Iv1", "--private-key-file", filepath.Join(t.TempDir(), "none")}, exitError, "read --private-key-file"},
+		{append([]string{"--url", "https://sts.example.com", "--listen", busy.Addr().String()}, app...), exitError, "listen on " + busy.Addr().String()},
+		{append([]string{"--url", "https://sts.example.com", "stray"}, app...), exitUsage, `unexpected argument "stray"`},
+	} {
+		_, _, err := runEnv(t, nil, append([]string{"serve"}, tc.args...)...)
+		if code := exitCode(err); code != tc.code || err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("serve %q: exit %d, %v; want %d and one line holding %q", tc.args, code, err, tc.code, tc.want)
+		}
+	}
+	if got := defaultListen(""); got != ":8080" {
+		t.Errorf("defaultListen() = %q", got)
+	}
+	if got := defaultListen("9090"); got != ":9090" {
+		t.Errorf("defaultListen(9090) = %q", got)
+	}
+}
