@@ -7,7 +7,11 @@
 //
 // Run it from the repository root:
 //
-//	go run ./bench/sts [-d 3s] [-c 1,16,128]
+//	go run ./bench/sts [-d 3s] [-c 1,16,128] [-product]
+//
+// -product measures `app-token serve` itself, built from the tree, with its
+// audit lines written to a file, instead of the package in a child of this
+// binary.
 //
 // Targets on a 2-core machine: at least 2,000 warm exchanges/s, p99 under
 // 20 ms at 16 concurrent, exactly 1 GitHub request per warm exchange (the
@@ -61,6 +65,7 @@ func main() {
 	profile := flag.String("cpuprofile", "", "write CPU profiles: the exchange's to `file`, this process's (emulator and clients) to file.parent")
 	d := flag.Duration("d", 3*time.Second, "measuring time per concurrency level")
 	levels := flag.String("c", "1,16,128", "concurrency levels")
+	product := flag.Bool("product", false, "measure `app-token serve` as deployed (built from this tree, logging its audit lines) instead of the package alone")
 	flag.Parse()
 	var err error
 	if *serve {
@@ -73,7 +78,7 @@ func main() {
 				defer pprof.StopCPUProfile()
 			}
 		}
-		err = run(*d, *levels, *profile)
+		err = run(*d, *levels, *profile, *product)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -127,7 +132,7 @@ func runServer(apiURL, keyFile, profile string) error {
 	return s.Serve(ctx, ln)
 }
 
-func run(d time.Duration, levelList, profile string) error {
+func run(d time.Duration, levelList, profile string, product bool) error {
 	key, err := emulator.GenerateKey()
 	if err != nil {
 		return err
@@ -147,28 +152,21 @@ func run(d time.Duration, levelList, profile string) error {
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
+	var child *exec.Cmd
+	var base string
+	if product {
+		child, base, err = startProduct(dir, gh.URL, keyFile)
+	} else {
+		child, base, err = startChild(gh.URL, keyFile, profile)
 	}
-	child := exec.Command(self, "-serve", "-api", gh.URL, "-key", keyFile, "-cpuprofile", profile)
-	child.Stderr = os.Stderr
-	out, err := child.StdoutPipe()
 	if err != nil {
-		return err
-	}
-	if err := child.Start(); err != nil {
 		return err
 	}
 	defer func() {
 		child.Process.Signal(syscall.SIGTERM)
 		child.Wait()
 	}()
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("the exchange did not start: %w", err)
-	}
-	base := "http://" + strings.TrimSpace(addr)
+	fmt.Printf("server: %s\n", map[bool]string{false: "internal/sts in a child process", true: "app-token serve (JSON audit lines to a file)"}[product])
 
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("machine: %d CPUs, %s, load before: %s", runtime.NumCPU(), runtime.Version(), load)
@@ -191,6 +189,68 @@ func run(d time.Duration, levelList, profile string) error {
 	load, _ = os.ReadFile("/proc/loadavg")
 	fmt.Printf("server peak RSS: %.1f MiB\nload after: %s", float64(rss)/(1<<20), load)
 	return nil
+}
+
+// startChild runs this binary with -serve and reads its address.
+func startChild(apiURL, keyFile, profile string) (*exec.Cmd, string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	child := exec.Command(self, "-serve", "-api", apiURL, "-key", keyFile, "-cpuprofile", profile)
+	child.Stderr = os.Stderr
+	out, err := child.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := child.Start(); err != nil {
+		return nil, "", err
+	}
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		child.Process.Kill()
+		child.Wait()
+		return nil, "", fmt.Errorf("the exchange did not start: %w", err)
+	}
+	return child, "http://" + strings.TrimSpace(addr), nil
+}
+
+// startProduct builds app-token from the working tree and runs `app-token
+// serve` on a free loopback port (chosen first: --url is the audience),
+// its logs going to a file in dir, and waits for /healthz.
+func startProduct(dir, apiURL, keyFile string) (*exec.Cmd, string, error) {
+	bin := filepath.Join(dir, "app-token")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		return nil, "", fmt.Errorf("go build (run from the repository root): %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logs, err := os.Create(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		return nil, "", err
+	}
+	child := exec.Command(bin, "serve", "--listen", addr, "--url", "http://"+addr, "--client-id", emulator.WorldClientID,
+		"--private-key-file", keyFile, "--api-url", apiURL, "--rate-limit", "1e9", "--rate-burst", "1000000000")
+	child.Stderr = logs
+	child.Env = append(os.Environ(), "APP_TOKEN_DEBUG=")
+	if err := child.Start(); err != nil {
+		return nil, "", err
+	}
+	base := "http://" + addr
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			return child, base, nil
+		}
+	}
+	child.Process.Kill()
+	child.Wait()
+	b, _ := os.ReadFile(logs.Name())
+	return nil, "", fmt.Errorf("app-token serve did not start:\n%s", b)
 }
 
 type result struct {
