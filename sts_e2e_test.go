@@ -61,6 +61,12 @@ type stsWorld struct {
 
 func newSTSWorld(t *testing.T, opts ...emulator.Option) *stsWorld {
 	t.Helper()
+	return newSTSWorldArgs(t, nil, opts...)
+}
+
+// newSTSWorldArgs is newSTSWorld with more flags for serve.
+func newSTSWorldArgs(t *testing.T, serveArgs []string, opts ...emulator.Option) *stsWorld {
+	t.Helper()
 	w := &stsWorld{actWorld: newActWorld(t, opts...)}
 	w.emu.PutFile("octo-org", "alpha", ".github/chainguard/ci.sts.yaml", []byte(stsPolicy))
 	keyFile := filepath.Join(t.TempDir(), "app.pem")
@@ -71,7 +77,7 @@ func newSTSWorld(t *testing.T, opts ...emulator.Option) *stsWorld {
 	// --url is the audience, so the port is chosen before serve listens;
 	// another process may take it in between, hence the retries.
 	for attempt := 1; ; attempt++ {
-		url, stop, err := startServe(t, env, "--api-url", w.url)
+		url, stop, err := startServe(t, env, append([]string{"--api-url", w.url}, serveArgs...)...)
 		if err == nil {
 			w.sts, w.logs = url, stop
 			return w
@@ -547,4 +553,28 @@ func TestServeUsage(t *testing.T) {
 	if got := defaultListen("9090"); got != ":9090" {
 		t.Errorf("defaultListen(9090) = %q", got)
 	}
+}
+
+// TestServeDebugLogsNoSecrets: with --debug the exchange logs each GitHub
+// request at level DEBUG, and no token, ID token or JWT.
+func TestServeDebugLogsNoSecrets(t *testing.T) {
+	t.Parallel()
+	w := newSTSWorldArgs(t, []string{"--debug"})
+	id := w.idToken(t, emulator.Job{})
+	file := filepath.Join(t.TempDir(), "id-token")
+	os.WriteFile(file, []byte(id), 0o600)
+	out, _, err := runEnv(t, nil, "token", "--sts-url", w.sts, "--identity", "ci", "--repositories", "octo-org/alpha", "--id-token-file", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := w.logs.String()
+	if !strings.Contains(logs, `"level":"DEBUG"`) || !strings.Contains(logs, "access_tokens") {
+		t.Errorf("no DEBUG lines of GitHub requests:\n%s", logs)
+	}
+	for _, secret := range []string{strings.TrimSpace(out), id, "Bearer ", "eyJ"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the debug logs hold a secret (%.8s...)", secret)
+		}
+	}
+	w.assertNoSecretsLogged(t)
 }
