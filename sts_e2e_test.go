@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -577,4 +578,57 @@ func TestServeDebugLogsNoSecrets(t *testing.T) {
 		}
 	}
 	w.assertNoSecretsLogged(t)
+}
+
+// TestKeylessActionOctoSTSAnswer: an exchange that answers only
+// {"token"} (octo-sts) still gives the step its token; installation-id and
+// expires-at stay empty, and the post step revokes the token.
+func TestKeylessActionOctoSTSAnswer(t *testing.T) {
+	t.Parallel()
+	var target string
+	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.RequestURI(), nil)
+		req.Header.Set("Authorization", r.Header.Get("Authorization"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("proxy: %v", err)
+			http.Error(rw, "proxy", http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		var full map[string]any
+		json.NewDecoder(resp.Body).Decode(&full)
+		if resp.StatusCode != http.StatusOK {
+			rw.WriteHeader(resp.StatusCode)
+			json.NewEncoder(rw).Encode(full)
+			return
+		}
+		json.NewEncoder(rw).Encode(map[string]any{"token": full["token"]})
+	}))
+	t.Cleanup(proxy.Close)
+	w := newSTSWorldArgs(t, []string{"--audience", proxy.URL})
+	target = w.sts
+	env := w.jobEnv(emulator.Job{}, map[string]string{"sts-url": proxy.URL})
+	stdout, _, err := runEnv(t, env, "action")
+	if err != nil {
+		t.Fatalf("action: %v\n%s", err, stdout)
+	}
+	outputs := w.outputs(t)
+	token := outputs["token"]
+	if _, ok := w.emu.TokenInfo(token); !ok {
+		t.Fatalf("no token output: %v", keys(outputs))
+	}
+	if outputs["installation-id"] != "" || outputs["expires-at"] != "" {
+		t.Errorf("installation-id %q, expires-at %q: want both empty when the exchange does not say", outputs["installation-id"], outputs["expires-at"])
+	}
+	assertMaskedFirst(t, stdout, token)
+	for k, v := range w.state(t) {
+		env["STATE_"+k] = v
+	}
+	if _, _, err := runEnv(t, env, "action-post"); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := w.emu.TokenInfo(token); !info.Revoked {
+		t.Error("the post step did not revoke a token of unknown expiry")
+	}
 }
