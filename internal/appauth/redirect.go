@@ -13,22 +13,42 @@ import (
 // own default is 10.
 const maxRedirects = 10
 
-// sameOrigin is the redirect policy of every API client: follow a redirect
-// only to the API URL's own origin (scheme, host and port). GitHub answers a
-// renamed or transferred repository with 301 or 307 to the same host
+// checkSameOrigin is the redirect policy of every API client: follow a
+// redirect only to the origin (scheme, host and port) of the request that
+// began the chain. GitHub answers a renamed or transferred repository with
+// 301 or 307 to the same host
 // (https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#follow-redirects);
-// anything else is refused, so no credential travels to another origin.
-func sameOrigin(api *url.URL) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if len(via) >= maxRedirects {
-			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+// anything else is refused, so that neither a header a transport adds nor a
+// body a 307 replays (a client secret, a refresh token) reaches another
+// origin. Go itself strips Authorization only across hosts, not ports, and
+// never a body.
+func checkSameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	if first := via[0].URL; !isOrigin(req.URL, first) {
+		return fmt.Errorf("refused a redirect from %s to another origin, %s: only redirects within %s are followed",
+			origin(via[len(via)-1].URL), origin(req.URL), origin(first))
+	}
+	return nil
+}
+
+// SameOriginRedirects returns a copy of c that follows redirects only
+// within the first request's origin (see checkSameOrigin), then applies c's
+// own policy, if any.
+func SameOriginRedirects(c *http.Client) *http.Client {
+	cp := *c
+	next := c.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := checkSameOrigin(req, via); err != nil {
+			return err
 		}
-		if !isOrigin(req.URL, api) {
-			return fmt.Errorf("refused a redirect from %s to another origin, %s: only redirects within %s are followed",
-				origin(via[len(via)-1].URL), origin(req.URL), origin(api))
+		if next != nil {
+			return next(req, via)
 		}
 		return nil
 	}
+	return &cp
 }
 
 // originTransport sends only requests for the API URL's origin. It sits
