@@ -348,22 +348,43 @@ func TestWebFlowEndToEnd(t *testing.T) {
 	}
 }
 
+// TestWebFlowRefusesWrongState: stray callbacks (wrong state, or a forged
+// error or code) are refused, reported as warnings, and do not end the
+// sign-in, which the real callback then completes (issue 9, finding 11).
 func TestWebFlowRefusesWrongState(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	flow, err := w.client(t, clientSecret).StartWeb(t.Context())
+	var mu sync.Mutex
+	var warnings []error
+	flow, err := w.client(t, clientSecret).StartWeb(t.Context(), WithStrayWarning(func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		warnings = append(warnings, err)
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, body := browse(t, flow.RedirectURL()+"?code=stolen&state=forged")
-	if status != http.StatusBadRequest || !strings.Contains(body, "state does not match") {
-		t.Errorf("page: %d %s", status, body)
+	for _, q := range []string{"?code=stolen&state=forged", "?state=wrong", "?error=access_denied&state=forged", "?state=" + flow.state} {
+		status, body := browse(t, flow.RedirectURL()+q)
+		if status != http.StatusBadRequest || !strings.Contains(body, "state does not match") {
+			t.Errorf("%s: page %d %s", q, status, body)
+		}
 	}
-	if _, err := flow.Wait(t.Context()); !errors.Is(err, ErrStateMismatch) {
-		t.Errorf("Wait = %v, want ErrStateMismatch", err)
+	mu.Lock()
+	if len(warnings) != 4 || !errors.Is(warnings[0], ErrStateMismatch) || !strings.Contains(warnings[0].Error(), "still waiting") {
+		t.Errorf("warnings = %v", warnings)
 	}
+	mu.Unlock()
 	if n := w.em.TokenRequests("authorization_code"); n != 0 {
 		t.Errorf("the forged code was exchanged (%d requests)", n)
+	}
+	// The real callback still signs in.
+	if status, _ := browse(t, flow.AuthURL()); status != http.StatusOK {
+		t.Errorf("real callback page %d", status)
+	}
+	tok, err := flow.Wait(t.Context())
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("Wait = %v, %v", tok, err)
 	}
 }
 
