@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -49,7 +51,9 @@ func TestEntryURLsMustBeItsHosts(t *testing.T) {
 		refused bool
 	}{
 		{"github.com", func(*Entry) {}, false},
-		{"GHES /api/v3", func(e *Entry) { e.Host, e.GitHubURL, e.APIURL = "ghe.example", "https://ghe.example", "https://ghe.example/api/v3" }, false},
+		{"GHES /api/v3", func(e *Entry) {
+			e.Host, e.GitHubURL, e.APIURL = "ghe.example", "https://ghe.example", "https://ghe.example/api/v3"
+		}, false},
 		{"emulator port", func(e *Entry) {
 			e.Host, e.GitHubURL, e.APIURL = "127.0.0.1:8080", "http://127.0.0.1:8080", "http://127.0.0.1:8080/api/v3"
 		}, false},
@@ -92,3 +96,26 @@ func TestEntryURLsMustBeItsHosts(t *testing.T) {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// TestAnotherUsersFolderIsRefused: a users folder another user made is
+// neither read nor written. Making one takes root, which CI runs as.
+func TestAnotherUsersFolderIsRefused(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" || os.Geteuid() != 0 {
+		t.Skip("making a folder owned by another user needs root on Unix (CI runs as root)")
+	}
+	dir := t.TempDir()
+	st := open(t, Options{Mode: "file", Dir: dir, AllowPlaintext: true})
+	if _, err := st.Save(t.Context(), entry("github.com", "Iv1.a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(filepath.Join(dir, "users"), 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Load(t.Context(), "github.com", "Iv1.a"); err == nil || !strings.Contains(err.Error(), "belongs to another user") {
+		t.Errorf("Load = %v", err)
+	}
+	if _, err := st.Save(t.Context(), entry("github.com", "Iv1.a")); err == nil || !strings.Contains(err.Error(), "belongs to another user") {
+		t.Errorf("Save = %v", err)
+	}
+}

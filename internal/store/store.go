@@ -479,9 +479,22 @@ func (s *Store) filePath(host string) string {
 // maxFileSize bounds what readFile accepts: a record is a few KiB.
 const maxFileSize = 1 << 20
 
+// checkDir refuses a token folder that another user owns (they could read
+// what is written there, or plant a record), and tightens its mode.
+func (s *Store) checkDir() error {
+	dir := filepath.Join(s.dir, "users")
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil // made, 0700, by the first write
+	}
+	return safefile.PrivateDir(dir, "token store")
+}
+
 func (s *Store) readFile(host string) (*record, Location, error) {
 	path := s.filePath(host)
 	loc := Location{Kind: KindFile, Path: path}
+	if err := s.checkDir(); err != nil {
+		return nil, loc, err
+	}
 	data, err := safefile.ReadFile(path, maxFileSize+1)
 	if errors.Is(err, os.ErrNotExist) {
 		if pending, perr := s.readPending(host); perr == nil {
@@ -644,6 +657,9 @@ func (s *Store) writeFile(host string, rec *record, wasPlaintext bool) (Location
 	path := s.filePath(host)
 	if s.passphrase == "" && !s.allowPlaintext && !wasPlaintext {
 		return Location{}, ErrNeedPassphrase
+	}
+	if err := s.checkDir(); err != nil {
+		return Location{}, err
 	}
 	data, err := encodeFile(rec, host, s.passphrase, s.logN, s.saltFor(path), s.derive)
 	if err != nil {
