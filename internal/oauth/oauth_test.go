@@ -631,3 +631,21 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestWebFlowPagesEscapeWhatTheyShow pins a behaviour the issue 9 review
+// found sound: the callback page escapes the server's error text.
+func TestWebFlowPagesEscapeWhatTheyShow(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	flow, err := w.client(t, clientSecret).StartWeb(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body := browse(t, flow.RedirectURL()+"?state="+url.QueryEscape(flow.state)+
+		"&error=access_denied&error_description="+url.QueryEscape(`<script>alert(1)</script>`))
+	if status != http.StatusForbidden || strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") {
+		t.Errorf("page %d %s", status, body)
+	}
+	_, err = flow.Wait(t.Context())
+	wantCode(t, err, CodeAccessDenied)
+}
