@@ -388,6 +388,26 @@ func TestWebFlowRefusesWrongState(t *testing.T) {
 	}
 }
 
+// TestWebFlowWithoutWarningEndsOnAStray: a caller that passes no
+// WithStrayWarning keeps the first-callback-ends-it behaviour.
+func TestWebFlowWithoutWarningEndsOnAStray(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	flow, err := w.client(t, clientSecret).StartWeb(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := browse(t, flow.RedirectURL()+"?code=stolen&state=forged"); status != http.StatusBadRequest || !strings.Contains(body, "state does not match") {
+		t.Errorf("page: %d %s", status, body)
+	}
+	if _, err := flow.Wait(t.Context()); !errors.Is(err, ErrStateMismatch) {
+		t.Errorf("Wait = %v, want ErrStateMismatch", err)
+	}
+	if n := w.em.TokenRequests("authorization_code"); n != 0 {
+		t.Errorf("the forged code was exchanged (%d requests)", n)
+	}
+}
+
 func TestWebFlowErrorCallback(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

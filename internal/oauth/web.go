@@ -19,19 +19,22 @@ import (
 // ErrStateMismatch means a request reached the callback with a state that
 // is not the one this sign-in sent: it was not started by us (RFC 6749
 // §10.12; GitHub: "If the states don't match, then a third party created
-// the request, and you should abort the process."). The flow refuses it
-// and keeps waiting for the real callback: that ends this request, not the
-// sign-in, which anything able to reach 127.0.0.1 could otherwise end.
-// The warning callback receives it wrapped.
+// the request, and you should abort the process."). With WithStrayWarning
+// the flow refuses such a request and keeps waiting for the real callback,
+// which ends the request, not the sign-in, that anything able to reach
+// 127.0.0.1 could otherwise end; the warning receives this error wrapped.
+// Without it, Wait returns this error for the first such request.
 var ErrStateMismatch = errors.New("the sign-in callback carried the wrong state")
 
 // WebOption configures a web sign-in.
 type WebOption func(*WebFlow)
 
-// WithStrayWarning has warn called (from the loopback server's goroutine)
-// for each request to the callback that the flow refused and kept waiting
-// past: wrong state, or neither code nor error. Only the first few are
-// reported.
+// WithStrayWarning makes the flow refuse a request to the callback with the
+// wrong state (or with neither code nor error) and keep waiting, and have
+// warn called (from the loopback server's goroutine) for each, the first
+// few only. Only a callback with the right state and a code or an error
+// then ends the flow. Without this option the first callback ends it,
+// whatever it carried, and Wait reports why.
 func WithStrayWarning(warn func(error)) WebOption { return func(w *WebFlow) { w.warn = warn } }
 
 // maxStrayWarnings bounds how many refused callbacks are reported.
@@ -78,7 +81,6 @@ func (c *Client) StartWeb(ctx context.Context, opts ...WebOption) (*WebFlow, err
 		state:    randomString(32),
 		verifier: oauth2.GenerateVerifier(),
 		result:   make(chan webResult, 1),
-		warn:     func(error) {},
 	}
 	for _, o := range opts {
 		o(w)
@@ -108,8 +110,9 @@ func (w *WebFlow) RedirectURL() string { return w.conf.RedirectURL }
 // exchanged, then stops the loopback server. It fails with an *Error for
 // a callback with the right state carrying error= (access_denied when the
 // person cancelled) or for a refused exchange, and with ctx.Err() when ctx
-// ends first. Callbacks with the wrong state are refused without ending
-// the wait (see ErrStateMismatch).
+// ends first. A callback with the wrong state is refused: it ends the wait
+// with ErrStateMismatch, or, with WithStrayWarning, is reported and waited
+// past.
 func (w *WebFlow) Wait(ctx context.Context) (*Token, error) {
 	defer w.Close()
 	select {
@@ -151,9 +154,10 @@ func page(rw http.ResponseWriter, status int, title, msg string) {
 	pageTmpl.Execute(rw, map[string]string{"Title": title, "Message": msg})
 }
 
-// callback handles GitHub's redirect. The first one with this flow's
-// state and a code or an error ends the flow; others are refused, and
-// reported through warn, and the flow keeps waiting.
+// callback handles GitHub's redirect. With a warn callback, the first one
+// with this flow's state and a code or an error ends the flow; others are
+// refused, reported through warn, and the flow keeps waiting. Without one,
+// the first callback ends the flow.
 func (w *WebFlow) callback(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Lock()
 	if w.done {
@@ -169,6 +173,19 @@ func (w *WebFlow) callback(rw http.ResponseWriter, r *http.Request) {
 		stray = fmt.Errorf("refused a request to %s: %w (it was not started by this sign-in); still waiting for GitHub's", w.conf.RedirectURL, ErrStateMismatch)
 	case q.Get("error") == "" && q.Get("code") == "":
 		stray = fmt.Errorf("refused a request to %s that carried neither a code nor an error; still waiting for GitHub's", w.conf.RedirectURL)
+	}
+	if stray != nil && w.warn == nil {
+		// No one to warn: the stray ends the flow.
+		w.done = true
+		w.mu.Unlock()
+		err := ErrStateMismatch
+		if matches {
+			err = errors.New("the sign-in callback carried neither a code nor an error")
+		}
+		page(rw, http.StatusBadRequest, "Sign-in refused",
+			"This page was not opened by the sign-in app-token started (its state does not match), so app-token refused it.")
+		w.result <- webResult{err: err}
+		return
 	}
 	if stray != nil {
 		w.strays++
