@@ -42,7 +42,11 @@ func openFile(rest string) (backend, crypto.PublicKey, error) {
 	k, _, err := appauth.ParsePrivateKey(string(b))
 	if err != nil {
 		// A *KeyError never holds any part of the input.
-		return nil, nil, &Error{Kind: WrongKey, Err: err}
+		var ke *appauth.KeyError
+		if errors.As(err, &ke) {
+			err = errors.New("the file holds " + ke.Got)
+		}
+		return nil, nil, &Error{Kind: WrongKey, Hint: "the file must hold the App's private key, the .pem GitHub generated", Err: err}
 	}
 	return &fileKey{key: k}, k.Public(), nil
 }
