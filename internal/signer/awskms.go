@@ -19,13 +19,20 @@ import (
 )
 
 type awsOptions struct {
-	load []func(*config.LoadOptions) error
+	load   []func(*config.LoadOptions) error
+	client []func(*kms.Options)
 }
 
 // WithAWSConfig adds options to the AWS SDK's config.LoadDefaultConfig
 // (tests pass static credentials and an HTTP client).
 func WithAWSConfig(opts ...func(*config.LoadOptions) error) Option {
 	return func(o *options) { o.aws.load = append(o.aws.load, opts...) }
+}
+
+// WithAWSClientOptions adds options to the KMS client (tests pass an HTTP
+// client that counts requests).
+func WithAWSClientOptions(opts ...func(*kms.Options)) Option {
+	return func(o *options) { o.aws.client = append(o.aws.client, opts...) }
 }
 
 // awsKey is a key in AWS KMS.
@@ -78,11 +85,11 @@ func openAWS(ctx context.Context, rest string, o *options) (backend, crypto.Publ
 		return nil, nil, &Error{Kind: Invalid, Hint: "no AWS region: name the key by its ARN, or set AWS_REGION (aws-actions/configure-aws-credentials sets it)"}
 	}
 	endpoint := firstSet(o.getenv, "AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL")
-	client := kms.NewFromConfig(cfg, func(ko *kms.Options) {
+	client := kms.NewFromConfig(cfg, append([]func(*kms.Options){func(ko *kms.Options) {
 		if endpoint != "" {
 			ko.BaseEndpoint = aws.String(endpoint)
 		}
-	})
+	}}, o.aws.client...)...)
 	k := &awsKey{client: client, keyID: keyID, region: cfg.Region}
 	cctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()

@@ -73,6 +73,7 @@ func checkErr(t *testing.T, err error, kind Kind, shown string, secrets ...strin
 		t.Errorf("kind = %v, want %v: %v", e.Kind, kind, err)
 	}
 	msg := err.Error()
+	t.Log(msg)
 	if !strings.Contains(msg, shown) {
 		t.Errorf("error %q does not name %q", msg, shown)
 	}
