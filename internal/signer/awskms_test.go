@@ -230,7 +230,7 @@ func TestAWSKMS(t *testing.T) {
 		// The key is disabled after Open, as an administrator might.
 		c := kms.New(kms.Options{Region: lkmsRegion, BaseEndpoint: aws.String(l.endpoint),
 			Credentials: credentials.NewStaticCredentialsProvider(awsAccessKey, awsSecret, ""),
-			HTTPClient: &http.Client{Transport: l}})
+			HTTPClient:  &http.Client{Transport: l}})
 		if _, err := c.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(doomedKeyID)}); err != nil {
 			t.Fatal(err)
 		}
