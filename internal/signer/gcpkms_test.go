@@ -210,4 +210,3 @@ func TestGCPKMS(t *testing.T) {
 		checkErr(t, err, Unreachable, app, secrets...)
 	})
 }
-

@@ -26,7 +26,7 @@ type hsmKey struct {
 func openPKCS11(_ context.Context, rest string, o *options) (backend, crypto.PublicKey, error) {
 	u, err := parsePKCS11URI(rest)
 	if err != nil {
-		return nil, nil, &Error{Kind: Invalid, Err: err}
+		return nil, nil, &Error{Kind: Invalid, Hint: pkcs11Form, Err: err}
 	}
 	t, err := resolvePKCS11(u, os.ReadFile)
 	if err != nil {
@@ -48,12 +48,15 @@ func openPKCS11(_ context.Context, rest string, o *options) (backend, crypto.Pub
 	}
 	k := &hsmKey{ctx: c}
 	s, err := c.FindKeyPair(t.id, t.label)
-	if err != nil {
-		return k, nil, err
-	}
-	if s == nil {
+	// crypto11 v1.6 fails with an unexported error when nothing matches
+	// (earlier versions returned nil, nil); its text shows the label and
+	// id in hex, so ours says it plainly.
+	if s == nil && (err == nil || strings.Contains(err.Error(), "not found")) {
 		k.close()
 		return nil, nil, &Error{Kind: NotFound, Hint: "check object= and id= (pkcs11-tool --list-objects --login shows the token's keys)", Err: errors.New("no key pair with that label and id on the token")}
+	}
+	if err != nil {
+		return k, nil, err
 	}
 	k.signer = s
 	return k, s.Public(), nil

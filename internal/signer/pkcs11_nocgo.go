@@ -14,7 +14,7 @@ import (
 func openPKCS11(_ context.Context, rest string, _ *options) (backend, crypto.PublicKey, error) {
 	u, err := parsePKCS11URI(rest)
 	if err != nil {
-		return nil, nil, &Error{Kind: Invalid, Err: err}
+		return nil, nil, &Error{Kind: Invalid, Hint: pkcs11Form, Err: err}
 	}
 	if _, err := resolvePKCS11(u, os.ReadFile); err != nil {
 		return nil, nil, err

@@ -143,37 +143,37 @@ const redacted = "REDACTED"
 // Redact returns uri fit for an error or a log: the value of any attribute
 // whose name mentions a PIN (pin-value, in whatever case or encoding, but
 // not pin-source, which is only a path) is replaced by REDACTED. It works on
-// malformed URIs too.
+// malformed URIs too: the path's attributes end at ";", the query's (after
+// the first "?") at "&".
 func Redact(uri string) string {
 	scheme, rest, ok := strings.Cut(uri, ":")
 	if !ok || !strings.EqualFold(strings.TrimSpace(scheme), "pkcs11") {
 		return uri
 	}
-	var b strings.Builder
-	b.WriteString(scheme + ":")
-	start := 0
-	flush := func(end int) {
-		seg := rest[start:end]
-		name, _, hasValue := strings.Cut(seg, "=")
+	path, query, hasQuery := strings.Cut(rest, "?")
+	out := scheme + ":" + redactAttrs(path, ";")
+	if hasQuery {
+		out += "?" + redactAttrs(query, "&")
+	}
+	return out
+}
+
+func redactAttrs(s, sep string) string {
+	attrs := strings.Split(s, sep)
+	for i, a := range attrs {
+		name, _, hasValue := strings.Cut(a, "=")
 		if n, err := url.PathUnescape(name); err == nil {
 			name = n
 		}
 		name = strings.ToLower(strings.TrimSpace(name))
 		if hasValue && strings.Contains(name, "pin") && !strings.Contains(name, "source") {
-			seg = seg[:strings.IndexByte(seg, '=')+1] + redacted
-		}
-		b.WriteString(seg)
-	}
-	for i := 0; i < len(rest); i++ {
-		if c := rest[i]; c == ';' || c == '&' || c == '?' {
-			flush(i)
-			b.WriteByte(c)
-			start = i + 1
+			attrs[i] = a[:strings.IndexByte(a, '=')+1] + redacted
 		}
 	}
-	flush(len(rest))
-	return b.String()
+	return strings.Join(attrs, sep)
 }
+
+const pkcs11Form = "write pkcs11:token=LABEL;object=KEY-LABEL?module-path=/path/to/module.so&pin-source=file:/path/to/pin"
 
 // pkcs11Target is what a pkcs11: URI asks crypto11 for.
 type pkcs11Target struct {
@@ -189,9 +189,8 @@ type pkcs11Target struct {
 // errors are *Error with Kind Invalid (or Unreachable for an unreadable
 // pin-source) and never hold the PIN.
 func resolvePKCS11(u *pkcs11URI, readFile func(string) ([]byte, error)) (*pkcs11Target, error) {
-	const form = "write pkcs11:token=LABEL;object=KEY-LABEL?module-path=/path/to/module.so&pin-source=file:/path/to/pin"
 	invalid := func(format string, args ...any) error {
-		return &Error{Kind: Invalid, Hint: form, Err: fmt.Errorf(format, args...)}
+		return &Error{Kind: Invalid, Hint: pkcs11Form, Err: fmt.Errorf(format, args...)}
 	}
 	for _, a := range []string{"manufacturer", "model", "library-manufacturer", "library-description", "library-version", "slot-manufacturer", "slot-description"} {
 		if _, ok := u.path[a]; ok {
