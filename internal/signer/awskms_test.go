@@ -60,7 +60,7 @@ func indent(s string) string {
 // startLocalKMS starts local-kms seeded with the App's key (SIGN_VERIFY, with
 // an alias), an ECC key, an RSA ENCRYPT_DECRYPT key and a key the tests
 // disable, and stops it when t ends.
-func startLocalKMS(t *testing.T) *localKMS {
+func startLocalKMS(t testing.TB) *localKMS {
 	t.Helper()
 	bin := goTool(t, "local-kms", "github.com/nsmithuk/local-kms")
 	dir := t.TempDir()

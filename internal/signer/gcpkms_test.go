@@ -99,7 +99,7 @@ func (f *fakeKMS) signCount() int {
 
 // serveFakeKMS serves f on a loopback port and returns the options that
 // point the real client at it.
-func serveFakeKMS(t *testing.T, f *fakeKMS) (addr string) {
+func serveFakeKMS(t testing.TB, f *fakeKMS) (addr string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

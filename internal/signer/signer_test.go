@@ -155,7 +155,7 @@ func verifies(t *testing.T, s crypto.Signer, pub *rsa.PublicKey) {
 	}
 }
 
-func writeFile(t *testing.T, name, content string) string {
+func writeFile(t testing.TB, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {

@@ -15,7 +15,7 @@ import (
 // does for act). A failure to install fails the test.
 var installed sync.Map // tool -> *sync.Once result
 
-func installTool(t *testing.T, tool string) {
+func installTool(t testing.TB, tool string) {
 	t.Helper()
 	v, _ := installed.LoadOrStore(tool, sync.OnceValues(func() ([]byte, error) {
 		return exec.Command("bash", filepath.Join("..", "..", ".ci", "install-tools.sh"), tool).CombinedOutput()
@@ -26,7 +26,7 @@ func installTool(t *testing.T, tool string) {
 }
 
 // pinnedVersion is the version .ci/install-tools.sh pins for module.
-func pinnedVersion(t *testing.T, module string) string {
+func pinnedVersion(t testing.TB, module string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", ".ci", "install-tools.sh"))
 	if err != nil {
@@ -41,7 +41,7 @@ func pinnedVersion(t *testing.T, module string) string {
 
 // goTool returns the path of the Go-built tool at the version
 // install-tools.sh pins, installing it when it is missing.
-func goTool(t *testing.T, name, module string) string {
+func goTool(t testing.TB, name, module string) string {
 	t.Helper()
 	want := pinnedVersion(t, module)
 	look := func() string {
