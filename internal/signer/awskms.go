@@ -150,6 +150,8 @@ func (k *awsKey) classify(err error) (Kind, string, bool) {
 		op       *net.OpError
 	)
 	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return Unreachable, "AWS KMS did not answer in time; check the network and AWS_ENDPOINT_URL_KMS", true
 	case errors.As(err, &notFound):
 		return NotFound, fmt.Sprintf("check the key ID, alias or ARN and the region (%s)", k.region), false
 	case errors.As(err, &disabled), errors.As(err, &state):

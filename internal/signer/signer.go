@@ -279,7 +279,9 @@ func (s *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 		}
 		kind, hint, transient := s.b.classify(err)
 		if timedOut {
-			kind, transient = Unreachable, true
+			// Whether a timeout is worth another try is the backend's
+			// call (an HSM that hangs is not asked again).
+			kind = Unreachable
 			err = fmt.Errorf("no answer within %s: %w", s.opts.timeout, err)
 		}
 		if !transient || attempt >= s.opts.retries {

@@ -221,7 +221,7 @@ func (f *fakeBackend) sign(ctx context.Context, digest []byte) ([]byte, error) {
 }
 
 func (f *fakeBackend) classify(err error) (Kind, string, bool) {
-	if errors.Is(err, errTransient) {
+	if errors.Is(err, errTransient) || errors.Is(err, context.DeadlineExceeded) {
 		return Unreachable, "retry", true
 	}
 	return Refused, "permissions", false
