@@ -50,7 +50,9 @@ func goTool(t testing.TB, name, module string) string {
 			candidates = append(candidates, p)
 		}
 		if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			// One line each; an unset GOBIN is an empty first line, so
+			// only the trailing newline may be trimmed.
+			lines := strings.Split(strings.TrimRight(string(out), "\r\n"), "\n")
 			if lines[0] != "" {
 				candidates = append(candidates, filepath.Join(lines[0], name))
 			}
