@@ -212,7 +212,9 @@ func (s *Session) openOnEnter(ctx context.Context, u string) {
 func (s *Session) webSignIn(ctx context.Context, client *oauth.Client, t ghhost.Host, noBrowser bool) (*oauth.Token, error) {
 	ctx, cancel := context.WithTimeout(ctx, webSignInTimeout)
 	defer cancel()
-	flow, err := client.StartWeb(ctx)
+	// A callback with another state (a stray page, a scanner) is refused and
+	// shown; the sign-in goes on waiting for the browser's own.
+	flow, err := client.StartWeb(ctx, oauth.WithStrayWarning(func(err error) { fmt.Fprintf(s.Err, "Warning: %v\n", err) }))
 	if err != nil {
 		return nil, err
 	}
