@@ -43,6 +43,7 @@ type settings struct {
 	clientID, appID, keyFile, clientSecret string
 	githubURL, apiURL, host                string
 	owner, repositories                    string
+	enterprise                             string
 	permissions                            permissionFlag
 	installationID                         int64
 	user, debug                            bool
