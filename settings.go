@@ -48,6 +48,7 @@ type settings struct {
 	installationID                         int64
 	user, debug                            bool
 	tokenFile                              string
+	tokenEnv                               string
 
 	given  map[string]bool // flags given on the command line
 	getenv func(string) string
