@@ -89,7 +89,7 @@ func (s *Server) getRepository(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, s.fullRepositoryJSON(r, owner, repo))
+	writeJSON(w, http.StatusOK, s.fullRepoJSON(r, owner, repo))
 }
 
 func (s *Server) getContents(w http.ResponseWriter, r *http.Request) {
@@ -160,56 +160,4 @@ func wrapBase64(b []byte) string {
 		sb.WriteString(enc + "\n")
 	}
 	return sb.String()
-}
-
-// fullRepositoryJSON is GitHub's full-repository object, every required
-// field present.
-func (s *Server) fullRepositoryJSON(r *http.Request, owner, repo string) map[string]any {
-	api := apiPrefix(r)
-	u := api + "/repos/" + owner + "/" + repo
-	html := "https://github.com/" + owner + "/" + repo
-	id := repoID(owner, repo)
-	m := map[string]any{
-		"id": id, "node_id": "R_" + base64.RawStdEncoding.EncodeToString(fmt.Appendf(nil, "%d", id)),
-		"name": repo, "full_name": owner + "/" + repo, "owner": s.simpleUserJSON(api, owner),
-		"private": true, "visibility": "private", "html_url": html, "description": nil, "fork": false, "url": u,
-		"homepage": nil, "language": nil, "license": nil, "mirror_url": nil,
-		"default_branch": "main", "archived": false, "disabled": false,
-		"has_issues": true, "has_projects": true, "has_wiki": false, "has_pages": false, "has_discussions": false,
-		"forks": 0, "forks_count": 0, "open_issues": 0, "open_issues_count": 0, "size": 1,
-		"stargazers_count": 0, "watchers": 0, "watchers_count": 0, "network_count": 0, "subscribers_count": 0,
-		"created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "pushed_at": "2026-01-01T00:00:00Z",
-		"clone_url": html + ".git", "git_url": "git://github.com/" + owner + "/" + repo + ".git",
-		"ssh_url": "git@github.com:" + owner + "/" + repo + ".git", "svn_url": html,
-	}
-	for _, name := range []string{"archive_url", "assignees_url", "blobs_url", "branches_url", "collaborators_url", "comments_url",
-		"commits_url", "compare_url", "contents_url", "contributors_url", "deployments_url", "downloads_url", "events_url",
-		"forks_url", "git_commits_url", "git_refs_url", "git_tags_url", "hooks_url", "issue_comment_url", "issue_events_url",
-		"issues_url", "keys_url", "labels_url", "languages_url", "merges_url", "milestones_url", "notifications_url",
-		"pulls_url", "releases_url", "stargazers_url", "statuses_url", "subscribers_url", "subscription_url", "tags_url",
-		"teams_url", "trees_url"} {
-		m[name] = u + "/" + strings.TrimSuffix(name, "_url")
-	}
-	return m
-}
-
-// simpleUserJSON is GitHub's simple-user object for login.
-func (s *Server) simpleUserJSON(api, login string) map[string]any {
-	typ := "User"
-	s.mu.Lock()
-	if u := s.users[strings.ToLower(login)]; u != nil {
-		typ, login = u.Type, u.Login
-	}
-	s.mu.Unlock()
-	u := api + "/users/" + login
-	m := map[string]any{
-		"login": login, "id": s.accountID(login), "type": typ, "site_admin": false, "url": u,
-		"html_url": "https://github.com/" + login, "gravatar_id": "",
-		"avatar_url": fmt.Sprintf("https://avatars.githubusercontent.com/u/%d?v=4", s.accountID(login)),
-	}
-	m["node_id"] = "U_" + base64.RawStdEncoding.EncodeToString(fmt.Appendf(nil, "%d", m["id"]))
-	for _, name := range []string{"events_url", "followers_url", "following_url", "gists_url", "organizations_url", "received_events_url", "repos_url", "starred_url", "subscriptions_url"} {
-		m[name] = u + "/" + strings.TrimSuffix(name, "_url")
-	}
-	return m
 }
