@@ -38,31 +38,62 @@ func (s *Server) routeContents() {
 }
 
 // PutFile puts a file in a repository's default branch, creating the
-// repository if no installation lists it.
+// repository if no installation lists it. With WithGit it is a commit on
+// main (see git.go); it panics if git fails, as a test fixture would.
 func (s *Server) PutFile(owner, repo, path string, content []byte) {
 	c := &s.contents
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.files == nil {
 		c.files = map[string][]byte{}
 	}
 	c.files[fileKey(owner, repo, path)] = slices.Clone(content)
+	c.mu.Unlock()
+	if s.git != nil {
+		if err := s.git.change(owner, repo, strings.Trim(path, "/"), content, false); err != nil {
+			panic(fmt.Sprintf("emulator: PutFile %s/%s %s: %v", owner, repo, path, err))
+		}
+	}
 }
 
-// DeleteFile removes a file put with PutFile.
+// DeleteFile removes a file put with PutFile (with WithGit, from main).
 func (s *Server) DeleteFile(owner, repo, path string) {
 	c := &s.contents
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	delete(c.files, fileKey(owner, repo, path))
+	c.mu.Unlock()
+	if s.git != nil {
+		if err := s.git.change(owner, repo, strings.Trim(path, "/"), nil, true); err != nil {
+			panic(fmt.Sprintf("emulator: DeleteFile %s/%s %s: %v", owner, repo, path, err))
+		}
+	}
 }
 
-func (s *Server) file(owner, repo, path string) ([]byte, bool) {
+// repoFiles are the files PutFile put in owner/repo, by path.
+func (s *Server) repoFiles(owner, repo string) map[string][]byte {
+	c := &s.contents
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prefix := fileKey(owner, repo, "")
+	out := map[string][]byte{}
+	for k, b := range c.files {
+		if path, ok := strings.CutPrefix(k, prefix); ok {
+			out[path] = slices.Clone(b)
+		}
+	}
+	return out
+}
+
+// file is owner/repo's file at path on main: from git when it serves
+// repositories, else as PutFile put it.
+func (s *Server) file(r *http.Request, owner, repo, path string) ([]byte, bool, error) {
+	if s.git != nil {
+		return s.git.file(r.Context(), owner, repo, path)
+	}
 	c := &s.contents
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b, ok := c.files[fileKey(owner, repo, path)]
-	return b, ok
+	return b, ok, nil
 }
 
 // repoFor authenticates the request and finds the repository it names,
@@ -102,7 +133,11 @@ func (s *Server) getContents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "No commit found for the ref "+ref)
 		return
 	}
-	content, ok := s.file(owner, repo, path)
+	content, ok, err := s.file(r, owner, repo, path)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "emulator: "+err.Error())
+		return
+	}
 	if !ok {
 		writeError(w, http.StatusNotFound, msgNotFound)
 		return
