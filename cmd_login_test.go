@@ -136,6 +136,7 @@ func newLoginWorld(t *testing.T) *loginWorld {
 			t.Errorf("requests the emulator does not know: %v", u)
 		}
 	})
+	failOnViolations(t, em)
 	dir := t.TempDir()
 	return &loginWorld{em: em, srv: srv, clock: clock, dir: dir, env: map[string]string{
 		"HOME":            dir,
@@ -812,6 +813,7 @@ func TestLoginEndToEndBinary(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	em := emulator.NewWorld(testKey())
+	failOnViolations(t, em)
 	em.SetOAuth(emulator.OAuthSettings{DeviceInterval: time.Second})
 	em.OnDevice(emulator.DeviceBehaviour{Pending: 1, Decision: emulator.DeviceApprove})
 	srv := httptest.NewServer(em)

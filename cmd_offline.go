@@ -16,15 +16,20 @@ import (
 func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 	fs := c.flags("demo", "", `Run the whole action offline: start the GitHub emulator in this process,
 run the action's main step (mint a token, mask it, write outputs), use the
-token as a later step would, run the post step (revoke it), and tell what
-happened at each step. Needs no network and no GitHub account.`)
+token as later steps would (the API, and git clone and push through
+app-token's credential helper), run the post step (revoke it), and tell
+what happened at each step. Needs no network and no GitHub account.`)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("demo takes no arguments")
 	}
-	return demo.Run(ctx, c.stdout, c.http, c.demoStep)
+	var git *demo.Git
+	if exe, err := c.executable(); err == nil {
+		git = &demo.Git{Exe: exe, Env: os.Environ()}
+	}
+	return demo.Run(ctx, c.stdout, c.http, c.demoStep, git)
 }
 
 // demoStep runs one action subcommand as the runner would, with env as the
