@@ -103,8 +103,9 @@ func TestActDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newActWorld(t)
+	w := newActWorld(t, emulator.WithGit(t.TempDir()))
 	work, out, cache := t.TempDir(), t.TempDir(), t.TempDir()
+	gitConfig := filepath.Join(t.TempDir(), "gitconfig")
 	// A workspace with one commit, so that act can read a ref and a SHA.
 	git := exec.Command("git", "-c", "user.name=act", "-c", "user.email=act@example.invalid", "-c", "commit.gpgSign=false",
 		"commit", "-q", "--allow-empty", "-m", "act dry run")
@@ -138,7 +139,9 @@ func TestActDryRun(t *testing.T) {
 		"--env-file", os.DevNull, "--var-file", os.DevNull, "--input-file", os.DevNull,
 	)
 	cmd.Dir = work
-	cmd.Env = hostEnvForAct()
+	// act copies host variables into the job: setup-git then writes this
+	// file, not the global git configuration of whoever runs the tests.
+	cmd.Env = append(hostEnvForAct(), "GIT_CONFIG_GLOBAL="+gitConfig, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0")
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	start := time.Now()
@@ -176,6 +179,17 @@ func TestActDryRun(t *testing.T) {
 	}
 	if !strings.Contains(text, "app-slug="+emulator.WorldAppSlug+" installation-id=101") {
 		t.Errorf("the later step did not see the app-slug and installation-id outputs:\n%s", text)
+	}
+	if !strings.Contains(text, "cloned: Initial commit by "+emulator.WorldAppSlug+"[bot]") {
+		t.Errorf("the later step did not clone octo-org/alpha through setup-git:\n%s", text)
+	}
+	if _, err := os.Stat(filepath.Join(out, "alpha", "README.md")); err != nil {
+		t.Errorf("the clone has no README.md: %v", err)
+	}
+	if _, err := os.Stat(gitConfig); err != nil {
+		t.Errorf("setup-git did not write the job's git configuration: %v", err)
+	} else if left, err := exec.Command("git", "config", "--file", gitConfig, "--get-regexp", `^credential\.`).Output(); err == nil {
+		t.Errorf("the post step left git's credential settings behind:\n%s", left)
 	}
 	if !strings.Contains(text, "Success - Post org/app-token-action@v1") {
 		t.Errorf("act's log does not show the post step succeeding:\n%s", text)

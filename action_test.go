@@ -44,6 +44,17 @@ func testKeyPEM() string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey())}))
 }
 
+// failOnViolations fails t, after it ran, when an answer of emu broke
+// GitHub's description (the emulator already answered it as a 500; this
+// names the violation).
+func failOnViolations(t testing.TB, emu *emulator.Server) {
+	t.Cleanup(func() {
+		if v := emu.Violations(); len(v) > 0 {
+			t.Errorf("emulator answers broke GitHub's description: %q", v)
+		}
+	})
+}
+
 // actWorld is an emulator served over HTTP and a runner's step files.
 type actWorld struct {
 	emu *emulator.Server
@@ -61,6 +72,7 @@ func newActWorld(t *testing.T, opts ...emulator.Option) *actWorld {
 			t.Errorf("requests the emulator does not know: %v", u)
 		}
 	})
+	failOnViolations(t, emu)
 	return &actWorld{emu: emu, url: srv.URL, dir: t.TempDir()}
 }
 

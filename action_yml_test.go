@@ -97,6 +97,7 @@ func TestPermissionSourcesAgree(t *testing.T) {
 	// The emulator, asked over HTTP by an installation granted every
 	// permission at its highest level: it must take exactly the allowed levels.
 	emu := emulator.NewWorld(testKey())
+	failOnViolations(t, emu)
 	granted := map[string]string{}
 	for name := range want {
 		granted[name] = "admin"

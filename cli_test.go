@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -239,7 +241,9 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo failed: %v\n%s%s", err, out, stderr)
 	}
 	for _, want := range []string{"1. Main step", "token            *** (masked", "API requests for the token: 2",
-		"200: the token reaches octo-org/alpha, octo-org/beta", "Token revoked.", "answers 401"} {
+		"200: the token reaches octo-org/alpha, octo-org/beta", "Token revoked.", "answers 401",
+		"$ git clone http://127.0.0.1:", "Initial commit", "README.md", "the server's main is now",
+		"POST   /octo-org/alpha.git/git-receive-pack          200"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
@@ -298,6 +302,29 @@ func TestEmulatorCommand(t *testing.T) {
 	tok, stderr, err := runEnv(t, env, "token", "--owner", "octo-org")
 	if err != nil || len(strings.TrimSpace(tok)) < 40 {
 		t.Errorf("token against the served emulator: %v %s", err, stderr)
+	}
+	if env["GITHUB_SERVER_URL"] != url {
+		t.Errorf("the env file's GITHUB_SERVER_URL = %q, want %q", env["GITHUB_SERVER_URL"], url)
+	}
+	// It serves the enterprise installation, and git for the token's
+	// repositories, kept under --dir.
+	if _, stderr, err := runEnv(t, env, "token", "--enterprise", "octo-enterprise"); err != nil {
+		t.Errorf("token --enterprise against the served emulator: %v %s", err, stderr)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url+"/octo-org/alpha.git/info/refs?service=git-upload-pack", nil)
+	req.SetBasicAuth("x-access-token", strings.TrimSpace(tok))
+	if _, err := exec.LookPath("git"); err == nil {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/x-git-upload-pack-advertisement" {
+			t.Errorf("git's info/refs answered %d %q, want 200 and git's advertisement", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if _, err := os.Stat(filepath.Join(dir, "git", "octo-org", "alpha.git", "HEAD")); err != nil {
+			t.Errorf("no bare repository under --dir: %v", err)
+		}
 	}
 	secrets, _ := os.ReadFile(filepath.Join(dir, "act.secrets"))
 	if !strings.Contains(string(secrets), "APP_PRIVATE_KEY=") || strings.Contains(out.String(), "PRIVATE KEY-----") {

@@ -99,6 +99,8 @@ Which installation, as in the action:
   --repositories (and --owner) the installation holding the first repository,
                                narrowed to the listed ones (name or owner/name)
   --installation-id            that installation, without a lookup
+  --enterprise                 the enterprise's installation (its enterprise
+                               permissions; the token reaches no repository)
   none of them                 the current repository ($GITHUB_REPOSITORY)
 
 With --sts-url, a token exchange mints the token as its trust policy
@@ -115,6 +117,7 @@ Examples:
 	fs.StringVar(&s.repositories, "repositories", "", "narrow the token to these repositories (comma-separated; name or owner/name)")
 	fs.Var(&s.permissions, "permission", "narrow the token to `name=level` (repeatable), e.g. contents=read")
 	fs.Int64Var(&s.installationID, "installation-id", 0, "use this installation `ID` directly (one request instead of two)")
+	fs.StringVar(&s.enterprise, "enterprise", "", "the enterprise (its `slug`) the app is installed on; not with --owner, --repositories or --installation-id")
 	fs.BoolVar(&asJSON, "json", false, "print JSON: token, expires_at, installation_id, app_slug, permissions, repositories")
 	s.registerExchange(fs)
 	host, err := c.appFlags(fs, &s, args)
@@ -122,7 +125,7 @@ Examples:
 		return err
 	}
 	sel := appauth.Selection{
-		Owner: s.owner, Repositories: s.repositories, InstallationID: s.installationID, Permissions: s.permissions,
+		Owner: s.owner, Repositories: s.repositories, InstallationID: s.installationID, Enterprise: s.enterprise, Permissions: s.permissions,
 		CurrentRepository: s.env("GITHUB_REPOSITORY"), CurrentOwner: s.env("GITHUB_REPOSITORY_OWNER"),
 	}
 	req, _, err := sel.Resolve(func(name string) string { return "--" + name })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +47,13 @@ host https://HOST/api/v3.
 
 Only protocol https (and http for loopback hosts) on the configured host is
 answered. Diagnostics go to stderr; stdout carries git's protocol only.
+
+With --token-env NAME the helper answers with the token in the environment
+variable NAME instead, read at each get and never written anywhere: in a
+job, "app-token setup-git --token-env GITHUB_TOKEN" lets git use the job's
+own token through the same helper. With --user it answers with the
+signed-in user's token (app-token login). "app-token status" says which of
+these the helper configured for a host uses.
 Set APP_TOKEN_DEBUG=1 (or --debug) to see each decision on stderr.
 
 With --sts-url and --identity, tokens come from a token exchange instead
@@ -67,6 +75,47 @@ func (s *settings) registerCredential(fs *flag.FlagSet) {
 	fs.Var(&s.permissions, "permission", "narrow tokens to `name=level` (repeatable), e.g. contents=read")
 	fs.BoolVar(&s.user, "user", false, "answer with the signed-in user's token (app-token login) instead of an installation token")
 	s.registerExchange(fs)
+	fs.StringVar(&s.tokenEnv, "token-env", "", "answer with the token in the environment variable `NAME` (such as GITHUB_TOKEN), read at each get; nothing is written to disk")
+}
+
+// appOnlyFlags are the flags that say how to mint, which a helper serving
+// a token it is given (--token-env) or the user's (--user) has no use for.
+var appOnlyFlags = []string{"client-id", "app-id", "private-key-file", "owner", "repositories", "permission"}
+
+// checkTokenEnv refuses --token-env with another source or a name that
+// is no environment variable's.
+func (s *settings) checkTokenEnv() error {
+	if !s.given["token-env"] {
+		return nil
+	}
+	if !validEnvName(s.tokenEnv) {
+		return usagef("--token-env: %q is not an environment variable name (letters, digits and _, not starting with a digit), such as GITHUB_TOKEN", s.tokenEnv)
+	}
+	for _, name := range append([]string{"user", "token-file"}, appOnlyFlags...) {
+		if s.given[name] {
+			return usagef("--token-env and --%s exclude each other: the helper answers with the token in $%s; drop --%s", name, s.tokenEnv, name)
+		}
+	}
+	return nil
+}
+
+// validEnvName reports whether name is a portable environment variable
+// name (POSIX.1-2017, 8.1: "letters, digits, and the <underscore>" ... "do
+// not begin with a digit").
+func validEnvName(name string) bool {
+	if name == "" || name[0] >= '0' && name[0] <= '9' {
+		return false
+	}
+	return strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
+}
+
+// envToken reads the token --token-env names, refusing an empty one.
+func (c *cli) envToken(name string) (string, error) {
+	v := strings.TrimSpace(c.getenv(name))
+	if v == "" {
+		return "", usagef("--token-env: $%s is empty or not set: set it where git runs (in a workflow step, env: %s: ${{ github.token }})", name, name)
+	}
+	return v, nil
 }
 
 // credentialSettings parses the flags of credential and setup-git and
@@ -78,6 +127,9 @@ func (c *cli) credentialSettings(fs *flag.FlagSet, s *settings, args []string) (
 	s.resolve(fs, c.getenv)
 	host, err := s.ghHost()
 	if err != nil {
+		return ghhost.Host{}, nil, "", err
+	}
+	if err := s.checkTokenEnv(); err != nil {
 		return ghhost.Host{}, nil, "", err
 	}
 	if s.owner != "" && !appauth.ValidOwner(s.owner) {
@@ -126,6 +178,9 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 		},
 		Now: c.now, Debugf: c.debugf(&s, "app-token credential: "), Notef: note,
 	}
+	if s.tokenEnv != "" {
+		cfg.EnvToken = func() (string, error) { return c.envToken(s.tokenEnv) }
+	}
 	if s.user {
 		flagClientID := ""
 		if s.given["client-id"] {
@@ -136,7 +191,7 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 		}
 	}
 	if s.stsURL != "" {
-		e, err := c.exchangeSettings(&s, "repositories", "user", "token-file")
+		e, err := c.exchangeSettings(&s, "repositories", "user", "token-file", "token-env")
 		if err != nil {
 			return err
 		}
@@ -200,7 +255,7 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 		return nil
 	}
 	if s.stsURL != "" {
-		if _, err := c.exchangeSettings(&s, "repositories", "user"); err != nil {
+		if _, err := c.exchangeSettings(&s, "repositories", "user", "token-env"); err != nil {
 			return err
 		}
 	}
@@ -222,6 +277,12 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 		}
 	}
 	fmt.Fprintf(c.stdout, "Configured git to use app-token for %s in %s.\n", base, where)
+	if s.tokenEnv != "" {
+		if s.env(s.tokenEnv) == "" {
+			fmt.Fprintf(c.stderr, "app-token setup-git: note: $%s is not set here: set it where git runs\n", s.tokenEnv)
+		}
+		return nil
+	}
 	if s.stsURL != "" {
 		return nil
 	}
@@ -281,6 +342,9 @@ func (s *settings) helperArgs(host ghhost.Host) ([]string, error) {
 		}
 		args = append(args, "--id-token-file", abs)
 	}
+	if s.tokenEnv != "" {
+		args = append(args, "--token-env", s.tokenEnv)
+	}
 	return args, nil
 }
 
@@ -302,4 +366,58 @@ func (c *cli) gitConfig(scope ...string) gitcred.GitConfig {
 		}
 	}
 	return gitcred.GitConfig{Scope: scope, Env: env}
+}
+
+// gitHelperSource says which source git's credential helper for host
+// uses, from the helpers git's configuration (every scope) lists for it:
+// app-token's with --token-env, --user, --token-file or the App, another
+// helper, or none. It is "" when git cannot be asked.
+func (c *cli) gitHelperSource(ctx context.Context, host ghhost.Host) string {
+	git := c.gitConfig()
+	base := host.GitURL()
+	helpers, err := git.Helpers(ctx, base)
+	if err != nil {
+		return ""
+	}
+	var others []string
+	for _, h := range helpers {
+		exe, args, ok := gitcred.SplitHelperCommand(h)
+		if !ok || !strings.HasPrefix(filepath.Base(exe), "app-token") || len(args) == 0 || args[0] != "credential" {
+			others = append(others, h)
+			continue
+		}
+		fs := flag.NewFlagSet("credential", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var s settings
+		s.registerCredential(fs)
+		fs.StringVar(&s.tokenFile, "token-file", "", "")
+		fs.BoolVar(&s.debug, "debug", false, "")
+		if fs.Parse(args[1:]) != nil {
+			return fmt.Sprintf("app-token credential, with flags it does not take (%s): run app-token setup-git again", h)
+		}
+		switch {
+		case s.tokenEnv != "":
+			src := fmt.Sprintf("app-token credential, with the token in $%s", s.tokenEnv)
+			if strings.TrimSpace(c.getenv(s.tokenEnv)) == "" {
+				src += " (not set here)"
+			}
+			return src
+		case s.user:
+			return "app-token credential, with the signed-in user's token"
+		case s.stsURL != "":
+			return fmt.Sprintf("app-token credential, with tokens from the token exchange %s (trust policy %q)", s.stsURL, s.identity)
+		case s.tokenFile != "":
+			return "app-token credential, with the action's token file " + s.tokenFile
+		case s.clientID != "":
+			return "app-token credential, with installation tokens of the App " + s.clientID
+		case s.appID != "":
+			return "app-token credential, with installation tokens of the App with app ID " + s.appID
+		default:
+			return fmt.Sprintf("app-token credential, with installation tokens of the App named where git runs ($%s or $%s)", envClientID, envAppID)
+		}
+	}
+	if len(others) > 0 {
+		return fmt.Sprintf("not app-token: git asks %s (app-token setup-git replaces it)", strings.Join(others, ", "))
+	}
+	return "none for " + base + " (app-token setup-git adds app-token's)"
 }

@@ -47,8 +47,11 @@ func (c *cli) exchangeSettings(s *settings, refused ...string) (*exchange, error
 			continue
 		}
 		why := "the token exchange holds the App's key and finds the installation"
-		if f == "permission" || f == "repositories" {
+		switch f {
+		case "permission", "repositories":
 			why = "the trust policy decides what the token can do"
+		case "user", "token-file", "token-env":
+			why = "both say where the tokens come from"
 		}
 		return nil, usagef("--%s: not with --sts-url: %s; drop --%s (or --sts-url)", f, why, f)
 	}

@@ -43,7 +43,10 @@ Examples:
 
 const statusHelp = `
 Show who is signed in to a GitHub host, where the tokens are stored and when
-they expire, and check the access token with GitHub (GET /user). Exits 4
+they expire, and check the access token with GitHub (GET /user). It also
+says which source git's credential helper for the host uses: app-token's
+with installation tokens of the App, the signed-in user's token or a token
+from an environment variable (--token-env), another helper, or none. Exits 4
 when nobody is signed in or GitHub refuses the token.
 `
 
@@ -175,6 +178,7 @@ func (c *cli) cmdStatus(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	q.GitHelper = c.gitHelperSource(ctx, q.Host)
 	return c.session().Status(ctx, st, q)
 }
 

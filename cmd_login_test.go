@@ -136,6 +136,7 @@ func newLoginWorld(t *testing.T) *loginWorld {
 			t.Errorf("requests the emulator does not know: %v", u)
 		}
 	})
+	failOnViolations(t, em)
 	dir := t.TempDir()
 	return &loginWorld{em: em, srv: srv, clock: clock, dir: dir, env: map[string]string{
 		"HOME":            dir,
@@ -491,9 +492,11 @@ func TestLoginWebFlowEndToEnd(t *testing.T) {
 func TestLoginWebFlowWrongState(t *testing.T) {
 	t.Parallel()
 	w := newLoginWorld(t)
-	authURL, done, _ := w.webLogin(t, "--client-secret", loginSecret)
+	authURL, done, stderr := w.webLogin(t, "--client-secret", loginSecret)
 	u, _ := url.Parse(authURL)
 	redirect := u.Query().Get("redirect_uri")
+	// A stray callback (another page, a scanner, an attacker) is refused
+	// and reported, and does not end the sign-in.
 	resp, err := http.Get(redirect + "?code=stolen&state=forged")
 	if err != nil {
 		t.Fatal(err)
@@ -502,9 +505,26 @@ func TestLoginWebFlowWrongState(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("callback with the wrong state: HTTP %d", resp.StatusCode)
 	}
-	wantExit(t, <-done, exitAuth, "wrong state", "refused", "app-token login --web again")
-	if n := w.em.TokenRequests("authorization_code"); n != 0 {
-		t.Errorf("the forged code was exchanged")
+	stderr.next(t, "Warning:")
+	select {
+	case err := <-done:
+		t.Fatalf("a stray callback ended the sign-in: %v", err)
+	default:
+	}
+	// The real browser's callback then completes it.
+	resp, err = http.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("login --web after a stray callback: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr.String(), "state") || strings.Contains(stderr.String(), "stolen") {
+		t.Errorf("the warning should name the state mismatch and never echo the code:\n%s", stderr)
+	}
+	if n := w.em.TokenRequests("authorization_code"); n != 1 {
+		t.Errorf("%d code exchanges, want 1 (the forged code must never be exchanged)", n)
 	}
 }
 
@@ -793,6 +813,7 @@ func TestLoginEndToEndBinary(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	em := emulator.NewWorld(testKey())
+	failOnViolations(t, em)
 	em.SetOAuth(emulator.OAuthSettings{DeviceInterval: time.Second})
 	em.OnDevice(emulator.DeviceBehaviour{Pending: 1, Decision: emulator.DeviceApprove})
 	srv := httptest.NewServer(em)

@@ -16,8 +16,9 @@ import (
 func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 	fs := c.flags("demo", "", `Run the whole action offline: start the GitHub emulator in this process,
 run the action's main step (mint a token, mask it, write outputs), use the
-token as a later step would, run the post step (revoke it), and tell what
-happened at each step. Needs no network and no GitHub account.
+token as later steps would (the API, and git clone and push through
+app-token's credential helper), run the post step (revoke it), and tell
+what happened at each step. Needs no network and no GitHub account.
 
 With --keyless, the action has no key at all: the token exchange
 (app-token serve) runs in this process too, and the step trades the job's
@@ -32,7 +33,11 @@ OIDC ID token there, as a trust policy allows.`)
 	if *keyless {
 		return demo.RunKeyless(ctx, c.stdout, c.http, c.demoStep)
 	}
-	return demo.Run(ctx, c.stdout, c.http, c.demoStep)
+	var git *demo.Git
+	if exe, err := c.executable(); err == nil {
+		git = &demo.Git{Exe: exe, Env: os.Environ()}
+	}
+	return demo.Run(ctx, c.stdout, c.http, c.demoStep, git)
 }
 
 // demoStep runs one action subcommand as the runner would, with env as the

@@ -60,6 +60,7 @@ func newCredWorld(t *testing.T) *credWorld {
 			t.Errorf("the emulator got an unexpected request: %s", u)
 		}
 	})
+	failOnViolations(t, w.em)
 	return w
 }
 
@@ -591,7 +592,7 @@ func TestCredShellQuote(t *testing.T) {
 // BenchmarkCredentialWarmGet is one warm "credential get" in process: what
 // the helper adds to a process start when the token is cached.
 func BenchmarkCredentialWarmGet(b *testing.B) {
-	em := emulator.NewWorld(testKey())
+	em := emulator.NewWorld(testKey(), emulator.WithoutSchemaCheck())
 	api := httptest.NewServer(em)
 	defer api.Close()
 	dir := b.TempDir()
@@ -630,7 +631,7 @@ func BenchmarkCredNewCLI(b *testing.B) {
 // parse the key, two requests to the emulator (each with a fresh JWT), two
 // cache files written.
 func BenchmarkCredentialColdGet(b *testing.B) {
-	em := emulator.NewWorld(testKey())
+	em := emulator.NewWorld(testKey(), emulator.WithoutSchemaCheck())
 	api := httptest.NewServer(em)
 	defer api.Close()
 	dir := b.TempDir()

@@ -52,10 +52,12 @@ type settings struct {
 	clientID, appID, keyFile, clientSecret string
 	githubURL, apiURL, host                string
 	owner, repositories                    string
+	enterprise                             string
 	permissions                            permissionFlag
 	installationID                         int64
 	user, debug                            bool
 	tokenFile                              string
+	tokenEnv                               string
 	stsURL, identity, idTokenFile          string // the token exchange
 
 	given  map[string]bool // flags given on the command line

@@ -14,6 +14,16 @@
 // names the release the binaries belong to: @v1, @v1.2.3 and @<commit SHA> of a
 // release commit all find v1.2.3's binaries, and a pin on any of them also pins
 // the binary. Other refs have an empty list. Only node builtins are used.
+//
+// A cached binary is run only if no other user could have replaced it
+// (trustedPath): the file, and every folder above it up to the root, must be
+// this user's (or root's, above the cache) and not writable by group or
+// others, sticky folders such as /tmp aside. Hashing the binary on each use
+// would say the same for release binaries but costs about 70 ms for 21 MB
+// (the whole launcher costs about 13 ms), and a source build has no listed
+// hash to check. A tool cache that fails the check is not used: the launcher
+// caches in the user's own cache folder instead. On Windows, where POSIX
+// owners and modes do not apply, a cached release binary is hashed on use.
 
 const fs = require('fs');
 const path = require('path');
@@ -108,6 +118,141 @@ function sha256File(file) {
   return h.digest('hex');
 }
 
+// dirMode is the mode of every folder the launcher makes: writable only by
+// this user, whatever the umask allows.
+const DIR_MODE = 0o755;
+
+function mkdirs(dir) {
+  fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+}
+
+// unsafeEntry says why the file or folder st describes could be changed
+// by a user other than this one, or returns ''. owners are the uids allowed
+// to own it; above the cache, a sticky folder (as /tmp) may be writable by
+// all, as no one can rename or delete what others own there.
+function unsafeEntry(p, st, owners, above) {
+  if (!owners.includes(st.uid)) return `${p} is owned by uid ${st.uid}, not by this user (uid ${owners[0]})`;
+  const sticky = above && st.isDirectory() && (st.mode & 0o1000) !== 0;
+  if ((st.mode & 0o022) !== 0 && !sticky) {
+    return `${p} is writable by its group or others (mode ${(st.mode & 0o7777).toString(8)})`;
+  }
+  return '';
+}
+
+// trustedPath says why file, in the launcher's cache folder top, could
+// have been written by another user, or returns '' when it could not: it
+// is a regular file (not a link, FIFO or device), it and the folders up to
+// top are this user's, and top and the folders above it, up to the root,
+// are this user's or root's; none is writable by group or others unless
+// sticky. A symbolic link on the way is checked where it points, as well.
+// Only called where POSIX owners apply (not on Windows).
+function trustedPath(file, top) {
+  const uid = process.getuid();
+  let st;
+  try {
+    st = fs.lstatSync(file);
+  } catch (err) {
+    return `${file}: ${err.code || err.message}`;
+  }
+  if (!st.isFile()) return `${file} is not a regular file`;
+  const why = unsafeEntry(file, st, [uid], false);
+  if (why) return why;
+  return trustedDirs(path.dirname(file), top, uid);
+}
+
+function trustedDirs(dir, top, uid) {
+  let below = path.relative(top, dir).split(path.sep)[0] !== '..';
+  for (let d = dir; ; d = path.dirname(d)) {
+    let st;
+    try {
+      st = fs.lstatSync(d);
+    } catch (err) {
+      return `${d}: ${err.code || err.message}`;
+    }
+    if (st.isSymbolicLink()) {
+      // Its parent, checked next, keeps the link itself in place.
+      let real;
+      try {
+        real = fs.realpathSync.native(d);
+      } catch (err) {
+        return `${d}: ${err.code || err.message}`;
+      }
+      const why = trustedDirs(real, below ? real : top, uid);
+      if (why) return why;
+    } else {
+      const why = st.isDirectory() ? unsafeEntry(d, st, below ? [uid] : [uid, 0], !below) : `${d} is not a folder`;
+      if (why) return why;
+    }
+    if (d === top) below = false;
+    const up = path.dirname(d);
+    if (up === d) return '';
+  }
+}
+
+// cacheFolder returns the launcher's folder in the cache, made if missing:
+// under the tool cache, or, when another user could write there, under
+// this user's own cache folder (with a warning).
+function cacheFolder(env, platform, warn) {
+  const top = path.join(cacheRoot(env, platform), 'app-token');
+  if (platform === 'win32' || typeof process.getuid !== 'function') {
+    mkdirs(top);
+    return top;
+  }
+  const uid = process.getuid();
+  const check = (dir) => {
+    if (!fs.existsSync(dir)) {
+      // Check where it goes before making it there.
+      let up = path.dirname(dir);
+      while (!fs.existsSync(up) && path.dirname(up) !== up) up = path.dirname(up);
+      const why = trustedDirs(up, dir, uid);
+      if (why) return why;
+      try {
+        mkdirs(dir);
+      } catch (err) {
+        return `${dir}: ${err.code || err.message}`;
+      }
+    }
+    return trustedDirs(dir, dir, uid);
+  };
+  const why = check(top);
+  if (!why) return top;
+  if (env.RUNNER_TOOL_CACHE) {
+    const own = path.join(cacheRoot({ ...env, RUNNER_TOOL_CACHE: '' }, platform), 'app-token');
+    if (!check(own)) {
+      warn(`app-token: not caching in the tool cache, as another user could replace what is there (${why}); using ${own}`);
+      return own;
+    }
+  }
+  throw new LaunchError(`no safe place to keep app-token's binary: ${why}: ` +
+    'make the folder and its parents writable only by the runner\'s user (chmod go-w), or set RUNNER_TOOL_CACHE to such a folder');
+}
+
+// cachedBinary returns bin if a usable copy is there. One that another user
+// could have replaced is removed with a warning (and made again by the
+// caller); on Windows a release binary is checked against its SHA-256.
+function cachedBinary(bin, top, platform, warn, want) {
+  if (platform === 'win32' || typeof process.getuid !== 'function') {
+    if (!isFile(bin)) return '';
+    if (!want || sha256File(bin) === want) return bin;
+    warn(`app-token: the cached ${bin} does not match launcher/checksums.txt; replacing it`);
+    fs.rmSync(bin, { force: true });
+    return '';
+  }
+  let exists = true;
+  try {
+    fs.lstatSync(bin);
+  } catch {
+    exists = false;
+  }
+  if (!exists) return '';
+  const why = trustedPath(bin, top);
+  if (!why) return bin;
+  warn(`app-token: not running the cached binary: ${why}; making it again`);
+  const dir = path.dirname(bin);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return '';
+}
+
 function isFile(p) {
   try {
     return fs.statSync(p).isFile();
@@ -196,13 +341,14 @@ function sourceKey(root, cache) {
   const dir = path.join(cache, 'source', 'memo');
   const memo = path.join(dir, `${fnv1a(listing)}.txt`);
   try {
+    if (typeof process.getuid === 'function' && trustedPath(memo, cache)) throw new Error('untrusted memo');
     const text = fs.readFileSync(memo, 'utf8');
     const cut = text.lastIndexOf('\n=');
     if (text.slice(0, cut + 1) === listing) return text.slice(cut + 2);
   } catch { /* no memo yet */ }
   const key = sourceFingerprint(root).slice(0, 32);
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    mkdirs(dir);
     const old = fs.readdirSync(dir);
     if (old.length > 200) {
       // Copies of the tree (one per act run) leave memos that never match
@@ -211,7 +357,7 @@ function sourceKey(root, cache) {
         .slice(0, old.length / 2).forEach(([f]) => fs.rmSync(path.join(dir, f), { force: true }));
     }
     const tmp = `${memo}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${listing}=${key}`);
+    fs.writeFileSync(tmp, `${listing}=${key}`, { mode: 0o644 });
     fs.renameSync(tmp, memo);
   } catch { /* a memo is only a shortcut */ }
   return key;
@@ -230,7 +376,7 @@ async function resolve(o) {
   const listFile = path.join(root, 'launcher', 'checksums.txt');
   const list = isFile(listFile) ? parseChecksums(fs.readFileSync(listFile, 'utf8')) : { version: '', sums: new Map() };
   const want = list.sums.get(asset);
-  const cache = path.join(cacheRoot(env, platform), 'app-token');
+  const cache = o.cache || cacheFolder(env, platform, warn);
   let why = `launcher/checksums.txt lists no ${asset} for this ref`;
 
   if (want && list.version) {
@@ -245,7 +391,7 @@ async function resolve(o) {
     }
     const dir = path.join(cache, list.version, `${asset.replace(/\.exe$/, '')}-${want.slice(0, 16)}`);
     const bin = path.join(dir, exe);
-    if (isFile(bin)) return bin;
+    if (cachedBinary(bin, cache, platform, warn, want)) return bin;
     // A local action (uses: ./) has no GITHUB_ACTION_REPOSITORY: it is the
     // workflow's own repository. Any other source is safe to try too, as
     // nothing runs unless its checksum matches.
@@ -255,7 +401,7 @@ async function resolve(o) {
     } else {
       const urls = serverURLs(env).map((s) =>
         `${s}/${repo}/releases/download/${encodeURIComponent(list.version)}/${asset}`);
-      fs.mkdirSync(dir, { recursive: true });
+      mkdirs(dir);
       const tmp = tempName(bin, '');
       const failures = [];
       for (const url of urls) {
@@ -283,13 +429,13 @@ async function resolve(o) {
   const key = sourceKey(root, cache);
   const dir = path.join(cache, 'source', `${key}-${asset.replace(/^app-token-|\.exe$/g, '')}`);
   const bin = path.join(dir, exe);
-  if (isFile(bin)) return bin;
+  if (cachedBinary(bin, cache, platform, warn, '')) return bin;
   if (!isFile(path.join(root, 'go.mod'))) {
     throw new LaunchError(`${why}, and this copy of the action has no Go source to build from: use a released version`);
   }
   if (want) warn(`app-token: building from source: ${why}`);
   log(`app-token: building from source (${why})`);
-  fs.mkdirSync(dir, { recursive: true });
+  mkdirs(dir);
   const tmp = tempName(bin, platform === 'win32' ? '.exe' : '');
   await goBuild(root, tmp, key, env, why);
   install(tmp, bin);
@@ -369,25 +515,26 @@ async function main(subcommand) {
   const env = process.env;
   const root = path.resolve(__dirname, '..');
   const debug = env.RUNNER_DEBUG === '1' ? (m) => process.stdout.write(`::debug::${escapeData(m)}\n`) : () => {};
+  const log = (m) => process.stderr.write(`${m}\n`);
+  const warn = (m) => process.stdout.write(`::warning::${escapeData(m)}\n`);
   try {
     let bin;
+    const cache = cacheFolder(env, process.platform, warn);
     if (subcommand === 'action-post') {
       bin = env[`STATE_${STATE_BINARY}`];
       if (!bin) {
         debug('app-token: the main step did not start app-token; nothing to clean up');
         return;
       }
-      if (!isFile(bin)) bin = undefined;
+      // The main step's binary is reused only from the cache, and only if
+      // it still passes the cache's checks; else (dist/, or gone) it is
+      // found again, and a dist/ binary hashed again.
+      const rel = path.relative(cache, bin);
+      const inCache = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+      if (!inCache || !cachedBinary(bin, cache, process.platform, warn, '')) bin = undefined;
     }
     if (!bin) {
-      bin = await resolve({
-        root,
-        env,
-        platform: process.platform,
-        arch: process.arch,
-        log: (m) => process.stderr.write(`${m}\n`),
-        warn: (m) => process.stdout.write(`::warning::${escapeData(m)}\n`),
-      });
+      bin = await resolve({ root, env, cache, platform: process.platform, arch: process.arch, log, warn });
     }
     debug(`app-token: running ${bin} ${subcommand}`);
     if (subcommand === 'action' && env.GITHUB_STATE && !/[\r\n]/.test(bin)) {
@@ -401,4 +548,4 @@ async function main(subcommand) {
   }
 }
 
-module.exports = { main, resolve, assetName, parseChecksums, serverURLs, sourceFingerprint, sourceKey, cacheRoot, LaunchError };
+module.exports = { main, resolve, assetName, parseChecksums, serverURLs, sourceFingerprint, sourceKey, cacheRoot, trustedPath, LaunchError };

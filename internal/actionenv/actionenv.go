@@ -6,10 +6,12 @@
 package actionenv
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,34 +70,68 @@ func (r *Runner) CheckFiles() error {
 
 // SetOutputs writes the outputs in the order given, as name, value pairs,
 // to GITHUB_OUTPUT.
-func (r *Runner) SetOutputs(pairs ...string) (err error) {
-	defer recoverWrite(&err, "GITHUB_OUTPUT")
+func (r *Runner) SetOutputs(pairs ...string) error {
+	return r.writeFileCommands("GITHUB_OUTPUT", pairs)
+}
+
+// SaveState keeps name=value for the post step (GITHUB_STATE).
+func (r *Runner) SaveState(pairs ...string) error {
+	return r.writeFileCommands("GITHUB_STATE", pairs)
+}
+
+// writeFileCommands appends name<<DELIMITER blocks to the environment file
+// named by the variable file, all in one write. Written here rather than with
+// go-githubactions' SetOutput and SaveState: those use one fixed delimiter,
+// so a value holding "\n<delimiter>\n" (an app slug or a repository name from
+// the server) ends its block early and defines outputs of its own. As the
+// runner's toolkit does (@actions/core's prepareKeyValueMessage), each value
+// gets a random delimiter, and a name or value that holds it is refused.
+func (r *Runner) writeFileCommands(file string, pairs []string) error {
+	path := r.getenv(file)
+	if path == "" {
+		return fmt.Errorf("write %s: it is not set", file)
+	}
+	var b strings.Builder
 	for i := 0; i+1 < len(pairs); i += 2 {
-		r.a.SetOutput(pairs[i], pairs[i+1])
+		name, value := pairs[i], pairs[i+1]
+		if name == "" || strings.ContainsAny(name, "\r\n=<") {
+			return fmt.Errorf("write %s: %q is not a valid name", file, name)
+		}
+		delim := "ghadelimiter_" + rand.Text()
+		if strings.Contains(value, delim) {
+			// 26 random base32 characters: only a value made to hold this
+			// very delimiter gets here.
+			return fmt.Errorf("write %s: the value of %s holds its delimiter", file, name)
+		}
+		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", name, delim, value, delim)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", file, pathless(err))
+	}
+	_, err = f.WriteString(b.String())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", file, pathless(err))
 	}
 	return nil
 }
 
-// SaveState keeps name=value for the post step (GITHUB_STATE).
-func (r *Runner) SaveState(pairs ...string) (err error) {
-	defer recoverWrite(&err, "GITHUB_STATE")
-	for i := 0; i+1 < len(pairs); i += 2 {
-		r.a.SaveState(pairs[i], pairs[i+1])
+// pathless drops the path from a file error: the variable's name says which
+// file, and the message then reads the same on every runner.
+func pathless(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	return nil
+	return err
 }
 
 // State reads what the main step saved: go-githubactions can save state but
 // not read it; the runner hands it to the post step as STATE_<name>.
 func (r *Runner) State(name string) string { return r.getenv("STATE_" + name) }
-
-// recoverWrite turns go-githubactions' panic on a failed file write into an
-// error. Its message names the file, never the value.
-func recoverWrite(err *error, file string) {
-	if p := recover(); p != nil {
-		*err = fmt.Errorf("write %s: %v", file, p)
-	}
-}
 
 // Debugf writes a ::debug:: line when debugging is on.
 func (r *Runner) Debugf(format string, args ...any) {
@@ -104,8 +140,19 @@ func (r *Runner) Debugf(format string, args ...any) {
 	}
 }
 
-// Infof writes a plain log line.
-func (r *Runner) Infof(format string, args ...any) { r.a.Infof(format, args...) }
+// Infof writes a plain log line. Line breaks in it are shown as \r and \n:
+// text from the server (a repository name holding "\n::warning::...")
+// must not start a line of its own, which the runner would read as a
+// workflow command. go-githubactions escapes the messages of the commands
+// (Debugf, Warningf, Errorf) but writes Infof's as they are.
+func (r *Runner) Infof(format string, args ...any) {
+	r.a.Infof("%s", oneLine(fmt.Sprintf(format, args...)))
+}
+
+var lineBreaks = strings.NewReplacer("\r", `\r`, "\n", `\n`)
+
+// oneLine shows line breaks in s as \r and \n.
+func oneLine(s string) string { return lineBreaks.Replace(s) }
 
 // Warningf writes a ::warning:: annotation.
 func (r *Runner) Warningf(format string, args ...any) { r.a.Warningf(format, args...) }

@@ -107,3 +107,68 @@ func FuzzReadFileCommands(f *testing.F) {
 		}
 	})
 }
+
+// TestServerTextDefinesNoOtherOutput: a value holding go-githubactions' fixed
+// delimiter, or any line break, stays one value (issue 9, finding 5).
+func TestServerTextDefinesNoOtherOutput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STATE": filepath.Join(dir, "state")}
+	r, _ := runner(t, env)
+	evil := "slug\n_GitHubActionsFileCommandDelimeter_\nINJECTED<<X\nevil\nX\nALSO=1\r\nghadelimiter_\n"
+	if err := r.SetOutputs("app-slug", evil, "token", "ghs_x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SaveState("slug", evil); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"GITHUB_OUTPUT", "GITHUB_STATE"} {
+		b, _ := os.ReadFile(env[f])
+		got := ReadFileCommands(string(b))
+		if _, ok := got["INJECTED"]; ok || got["ALSO"] != "" {
+			t.Errorf("%s defines an injected name: %q", f, got)
+		}
+		if name := map[string]string{"GITHUB_OUTPUT": "app-slug", "GITHUB_STATE": "slug"}[f]; got[name] != strings.ReplaceAll(evil, "\r\n", "\n") {
+			t.Errorf("%s: %s read back as %q", f, name, got[name])
+		}
+	}
+	// A fresh delimiter per value: two writes never share one.
+	b, _ := os.ReadFile(env["GITHUB_OUTPUT"])
+	var delims []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if _, d, ok := strings.Cut(line, "<<ghadelimiter_"); ok && !strings.Contains(line, "=") {
+			delims = append(delims, d)
+		}
+	}
+	if len(delims) != 2 || delims[0] == delims[1] || len(delims[0]) < 26 {
+		t.Errorf("delimiters %q", delims)
+	}
+	if err := r.SetOutputs("a\nb", "x"); err == nil {
+		t.Error("a name with a line break was written")
+	}
+}
+
+// TestServerTextStartsNoWorkflowCommand: CR and LF in log text never begin
+// a line of their own (issue 9, finding 5; Warningf, Errorf and Debugf are
+// escaped by go-githubactions, pinned here).
+func TestServerTextStartsNoWorkflowCommand(t *testing.T) {
+	t.Parallel()
+	r, out := runner(t, map[string]string{"RUNNER_DEBUG": "1"})
+	repo := "octo-org/a\n::warning::owned\r::error::also"
+	r.Infof("Created a token for %s.", repo)
+	r.Warningf("could not revoke %s", repo)
+	r.Errorf("failed for %s", repo)
+	r.Debugf("debug %s", repo)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines, want 4: %q", len(lines), out.String())
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "\r") || strings.HasPrefix(l, "::warning::owned") || strings.HasPrefix(l, "::error::also") {
+			t.Errorf("line %q carries a command of the server's", l)
+		}
+	}
+	if lines[0] != `Created a token for octo-org/a\n::warning::owned\r::error::also.` {
+		t.Errorf("info line %q", lines[0])
+	}
+}

@@ -189,7 +189,7 @@ func (a *App) newClient(rt http.RoundTripper) *github.Client {
 	// No Timeout here: each attempt is bounded by the caller's client
 	// (clientTransport); the whole call, retries and waits included, by ctx.
 	c, err := github.NewClient(
-		github.WithHTTPClient(&http.Client{Transport: rt}),
+		github.WithHTTPClient(&http.Client{Transport: &originTransport{origin: a.apiURL, next: rt}, CheckRedirect: checkSameOrigin}),
 		github.WithURLs(&base, nil),
 		github.WithUserAgent("app-token"),
 		github.WithDisableRateLimitCheck(),

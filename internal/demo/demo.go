@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,14 +33,20 @@ type Step func(ctx context.Context, env map[string]string, post bool) (log strin
 // Run tells, on w, what the action does at each step: it starts the
 // emulator on loopback, runs the main step with step, uses the token as a
 // later step would (through client), runs the post step and checks that the
-// token is dead. It fails when a step fails or the token outlives the post
-// step.
-func Run(ctx context.Context, w io.Writer, client *http.Client, step Step) error {
+// token is dead. With git (nil skips it) a later step also clones and
+// pushes with the token through app-token's credential helper. It fails when
+// a step fails or the token outlives the post step.
+func Run(ctx context.Context, w io.Writer, client *http.Client, step Step, git *Git) error {
 	key, err := emulator.GenerateKey()
 	if err != nil {
 		return err
 	}
-	emu := emulator.NewWorld(key)
+	dir, err := os.MkdirTemp("", "app-token-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	emu := emulator.NewWorld(key, emulator.WithGit(filepath.Join(dir, "git")))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("start the emulator: %w", err)
@@ -48,12 +55,6 @@ func Run(ctx context.Context, w io.Writer, client *http.Client, step Step) error
 	go srv.Serve(ln)
 	defer srv.Close()
 	apiURL := "http://" + ln.Addr().String()
-
-	dir, err := os.MkdirTemp("", "app-token-demo-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	outputFile, stateFile := filepath.Join(dir, "output"), filepath.Join(dir, "state")
 	for _, f := range []string{outputFile, stateFile} {
 		if err := os.WriteFile(f, nil, 0o600); err != nil {
@@ -77,7 +78,7 @@ The workflow step being run:
       private-key: ${{ secrets.APP_PRIVATE_KEY }}   # a generated test key, base64-encoded
       owner: %s
       repositories: alpha, beta
-      permission-contents: read
+      permission-contents: write
       permission-pull-requests: write
       github-api-url: %s
 
@@ -94,7 +95,7 @@ The workflow step being run:
 		"INPUT_PRIVATE-KEY":              base64.StdEncoding.EncodeToString(pemText),
 		"INPUT_OWNER":                    emulator.WorldOrg,
 		"INPUT_REPOSITORIES":             "alpha, beta",
-		"INPUT_PERMISSION-CONTENTS":      "read",
+		"INPUT_PERMISSION-CONTENTS":      "write",
 		"INPUT_PERMISSION-PULL-REQUESTS": "write",
 		"INPUT_GITHUB-API-URL":           apiURL,
 		"INPUT_SKIP-TOKEN-REVOKE":        "false",
@@ -135,8 +136,20 @@ The workflow step being run:
 	}
 	fmt.Fprintf(w, "     %d: the token reaches %s\n", status, strings.Join(names, ", "))
 
-	// 3. The post step.
-	fmt.Fprintln(w, "\n3. Post step (app-token action-post)")
+	// 3. A later step uses it with git.
+	fmt.Fprintln(w, "\n3. A later step clones and pushes octo-org/alpha with git")
+	_, lookErr := exec.LookPath("git")
+	switch {
+	case git == nil || lookErr != nil:
+		fmt.Fprintln(w, "     skipped: git is not installed")
+	default:
+		if err := gitTour(ctx, w, emu, git, apiURL, filepath.Join(dir, "git-step"), token); err != nil {
+			return fmt.Errorf("the git step failed: %w", err)
+		}
+	}
+
+	// 4. The post step.
+	fmt.Fprintln(w, "\n4. Post step (app-token action-post)")
 	stateData, _ := os.ReadFile(stateFile)
 	for k, v := range actionenv.ReadFileCommands(string(stateData)) {
 		env["STATE_"+k] = v
@@ -147,7 +160,8 @@ The workflow step being run:
 	if err != nil {
 		return fmt.Errorf("the post step failed: %w", err)
 	}
-	requests(w, emu.Requests()[before:])
+	post := emu.Requests()[before:]
+	requests(w, post)
 	status, _, err = repositories(ctx, client, apiURL, token)
 	if err != nil {
 		return err
@@ -159,11 +173,12 @@ The workflow step being run:
 
 	fmt.Fprintf(w, `
 Done: one token, narrowed to 2 repositories and 2 permissions, masked before
-any output, used, and revoked: %d API requests of app-token's own, all to the
-emulator.
+any output, used over the API and by git (through the credential helper,
+never on a command line or in a URL), and revoked: %d API requests of
+app-token's own, all to the emulator.
 Next: 'app-token emulator' serves the same emulator for dry runs with act;
 the README shows how to use the action for real.
-`, len(emu.Requests())-2)
+`, len(reqs)+len(post))
 	return nil
 }
 

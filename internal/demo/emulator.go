@@ -20,9 +20,11 @@ import (
 )
 
 // Emulator serves the emulator's test world, with key as its App's key, on
-// listen until ctx ends. It first writes into dir (a new temporary folder
-// when empty) the App's key, a secrets file for act and an environment file
-// for a shell, and tells on stdout what to put in a workflow.
+// listen until ctx ends, with the enterprise installation and git over
+// smart HTTP for the installations' repositories (bare repositories under
+// dir/git). It first writes into dir (a new temporary folder when empty)
+// the App's key, a secrets file for act and an environment file for a
+// shell, and tells on stdout what to put in a workflow.
 func Emulator(ctx context.Context, key *rsa.PrivateKey, listen, dir string, stdout, stderr io.Writer) error {
 	var err error
 	if dir == "" {
@@ -34,7 +36,8 @@ func Emulator(ctx context.Context, key *rsa.PrivateKey, listen, dir string, stdo
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
-	emu := emulator.NewWorld(key)
+	emu := emulator.NewWorld(key, emulator.WithGit(filepath.Join(dir, "git")))
+	emu.AddWorldEnterprise()
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	url := "http://" + ln.Addr().String()
 
@@ -45,7 +48,9 @@ func Emulator(ctx context.Context, key *rsa.PrivateKey, listen, dir string, stdo
 	// act reads --secret-file as KEY=value lines: the PEM goes in base64,
 	// which the action accepts as it is.
 	secrets := fmt.Sprintf("APP_CLIENT_ID=%s\nAPP_PRIVATE_KEY=%s\n", emulator.WorldClientID, base64.StdEncoding.EncodeToString(pemText))
-	env := fmt.Sprintf("GITHUB_API_URL=%s\nAPP_TOKEN_API_URL=%s\nAPP_TOKEN_CLIENT_ID=%s\nAPP_TOKEN_PRIVATE_KEY_FILE=%s\n", url, url, emulator.WorldClientID, keyPath)
+	// GITHUB_SERVER_URL is where git (actions/checkout, setup-git) finds
+	// the repositories: the emulator serves them at /{owner}/{repo}.git.
+	env := fmt.Sprintf("GITHUB_API_URL=%s\nGITHUB_SERVER_URL=%s\nAPP_TOKEN_API_URL=%s\nAPP_TOKEN_CLIENT_ID=%s\nAPP_TOKEN_PRIVATE_KEY_FILE=%s\n", url, url, url, emulator.WorldClientID, keyPath)
 	for path, data := range map[string]string{keyPath: string(pemText), secretsPath: secrets, envPath: env} {
 		if err := safefile.WriteFile(path, []byte(data)); err != nil {
 			return err
@@ -57,6 +62,9 @@ func Emulator(ctx context.Context, key *rsa.PrivateKey, listen, dir string, stdo
 Test App %[2]q, client ID %[3]s
   installation %[4]d on organization %[5]s: alpha, beta, gamma (contents, issues, pull_requests: write)
   installation %[6]d on user %[7]s: hello-world (contents: read)
+  installation %[11]d on enterprise %[12]s (enterprise_custom_properties_for_organizations: write)
+Git: %[1]s/%[5]s/alpha.git (and every installation's repository), with an
+  installation token as the password (app-token setup-git --host %[1]s)
 Its private key (a throwaway test key): %[8]s
 
 In a workflow:
@@ -73,7 +81,8 @@ Dry run with act (no Docker), from a checkout of the action:
 
 From a shell:  set -a; . %[10]s; set +a; app-token token --owner %[5]s
 `, url, emulator.WorldAppSlug, emulator.WorldClientID, emulator.WorldOrgInstID, emulator.WorldOrg,
-		emulator.WorldUserInst, emulator.WorldUser, keyPath, secretsPath, envPath)
+		emulator.WorldUserInst, emulator.WorldUser, keyPath, secretsPath, envPath,
+		emulator.WorldEnterpriseInstID, emulator.WorldEnterprise)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -38,31 +38,62 @@ func (s *Server) routeContents() {
 }
 
 // PutFile puts a file in a repository's default branch, creating the
-// repository if no installation lists it.
+// repository if no installation lists it. With WithGit it is a commit on
+// main (see git.go); it panics if git fails, as a test fixture would.
 func (s *Server) PutFile(owner, repo, path string, content []byte) {
 	c := &s.contents
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.files == nil {
 		c.files = map[string][]byte{}
 	}
 	c.files[fileKey(owner, repo, path)] = slices.Clone(content)
+	c.mu.Unlock()
+	if s.git != nil {
+		if err := s.git.change(owner, repo, strings.Trim(path, "/"), content, false); err != nil {
+			panic(fmt.Sprintf("emulator: PutFile %s/%s %s: %v", owner, repo, path, err))
+		}
+	}
 }
 
-// DeleteFile removes a file put with PutFile.
+// DeleteFile removes a file put with PutFile (with WithGit, from main).
 func (s *Server) DeleteFile(owner, repo, path string) {
 	c := &s.contents
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	delete(c.files, fileKey(owner, repo, path))
+	c.mu.Unlock()
+	if s.git != nil {
+		if err := s.git.change(owner, repo, strings.Trim(path, "/"), nil, true); err != nil {
+			panic(fmt.Sprintf("emulator: DeleteFile %s/%s %s: %v", owner, repo, path, err))
+		}
+	}
 }
 
-func (s *Server) file(owner, repo, path string) ([]byte, bool) {
+// repoFiles are the files PutFile put in owner/repo, by path.
+func (s *Server) repoFiles(owner, repo string) map[string][]byte {
+	c := &s.contents
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prefix := fileKey(owner, repo, "")
+	out := map[string][]byte{}
+	for k, b := range c.files {
+		if path, ok := strings.CutPrefix(k, prefix); ok {
+			out[path] = slices.Clone(b)
+		}
+	}
+	return out
+}
+
+// file is owner/repo's file at path on main: from git when it serves
+// repositories, else as PutFile put it.
+func (s *Server) file(r *http.Request, owner, repo, path string) ([]byte, bool, error) {
+	if s.git != nil {
+		return s.git.file(r.Context(), owner, repo, path)
+	}
 	c := &s.contents
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b, ok := c.files[fileKey(owner, repo, path)]
-	return b, ok
+	return b, ok, nil
 }
 
 // repoFor authenticates the request and finds the repository it names,
@@ -89,7 +120,7 @@ func (s *Server) getRepository(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, s.fullRepositoryJSON(r, owner, repo))
+	writeJSON(w, http.StatusOK, s.fullRepoJSON(r, owner, repo))
 }
 
 func (s *Server) getContents(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +133,11 @@ func (s *Server) getContents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "No commit found for the ref "+ref)
 		return
 	}
-	content, ok := s.file(owner, repo, path)
+	content, ok, err := s.file(r, owner, repo, path)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "emulator: "+err.Error())
+		return
+	}
 	if !ok {
 		writeError(w, http.StatusNotFound, msgNotFound)
 		return
@@ -160,56 +195,4 @@ func wrapBase64(b []byte) string {
 		sb.WriteString(enc + "\n")
 	}
 	return sb.String()
-}
-
-// fullRepositoryJSON is GitHub's full-repository object, every required
-// field present.
-func (s *Server) fullRepositoryJSON(r *http.Request, owner, repo string) map[string]any {
-	api := apiPrefix(r)
-	u := api + "/repos/" + owner + "/" + repo
-	html := "https://github.com/" + owner + "/" + repo
-	id := repoID(owner, repo)
-	m := map[string]any{
-		"id": id, "node_id": "R_" + base64.RawStdEncoding.EncodeToString(fmt.Appendf(nil, "%d", id)),
-		"name": repo, "full_name": owner + "/" + repo, "owner": s.simpleUserJSON(api, owner),
-		"private": true, "visibility": "private", "html_url": html, "description": nil, "fork": false, "url": u,
-		"homepage": nil, "language": nil, "license": nil, "mirror_url": nil,
-		"default_branch": "main", "archived": false, "disabled": false,
-		"has_issues": true, "has_projects": true, "has_wiki": false, "has_pages": false, "has_discussions": false,
-		"forks": 0, "forks_count": 0, "open_issues": 0, "open_issues_count": 0, "size": 1,
-		"stargazers_count": 0, "watchers": 0, "watchers_count": 0, "network_count": 0, "subscribers_count": 0,
-		"created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "pushed_at": "2026-01-01T00:00:00Z",
-		"clone_url": html + ".git", "git_url": "git://github.com/" + owner + "/" + repo + ".git",
-		"ssh_url": "git@github.com:" + owner + "/" + repo + ".git", "svn_url": html,
-	}
-	for _, name := range []string{"archive_url", "assignees_url", "blobs_url", "branches_url", "collaborators_url", "comments_url",
-		"commits_url", "compare_url", "contents_url", "contributors_url", "deployments_url", "downloads_url", "events_url",
-		"forks_url", "git_commits_url", "git_refs_url", "git_tags_url", "hooks_url", "issue_comment_url", "issue_events_url",
-		"issues_url", "keys_url", "labels_url", "languages_url", "merges_url", "milestones_url", "notifications_url",
-		"pulls_url", "releases_url", "stargazers_url", "statuses_url", "subscribers_url", "subscription_url", "tags_url",
-		"teams_url", "trees_url"} {
-		m[name] = u + "/" + strings.TrimSuffix(name, "_url")
-	}
-	return m
-}
-
-// simpleUserJSON is GitHub's simple-user object for login.
-func (s *Server) simpleUserJSON(api, login string) map[string]any {
-	typ := "User"
-	s.mu.Lock()
-	if u := s.users[strings.ToLower(login)]; u != nil {
-		typ, login = u.Type, u.Login
-	}
-	s.mu.Unlock()
-	u := api + "/users/" + login
-	m := map[string]any{
-		"login": login, "id": s.accountID(login), "type": typ, "site_admin": false, "url": u,
-		"html_url": "https://github.com/" + login, "gravatar_id": "",
-		"avatar_url": fmt.Sprintf("https://avatars.githubusercontent.com/u/%d?v=4", s.accountID(login)),
-	}
-	m["node_id"] = "U_" + base64.RawStdEncoding.EncodeToString(fmt.Appendf(nil, "%d", m["id"]))
-	for _, name := range []string{"events_url", "followers_url", "following_url", "gists_url", "organizations_url", "received_events_url", "repos_url", "starred_url", "subscriptions_url"} {
-		m[name] = u + "/" + strings.TrimSuffix(name, "_url")
-	}
-	return m
 }

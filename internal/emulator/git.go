@@ -12,11 +12,15 @@ package emulator
 //   - fetching needs contents:read, pushing contents:write (else 403).
 //
 // Repositories live as bare repositories under the directory given to
-// WithGit, created on first use with one commit on main (README.md).
+// WithGit, created on first use with one commit on main: README.md and the
+// files PutFile put there. With git on, git is the one store of files: a
+// PutFile on an existing repository is a commit on main, and the contents
+// API reads main, so a push shows up there.
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -154,49 +158,114 @@ func (g *gitServer) repository(ctx context.Context, owner, repo string) (string,
 }
 
 // create makes a bare repository whose main branch holds one commit with
-// README.md, written with git's plumbing (no work tree), with fixed dates
-// so that every run's first commit is the same.
+// README.md and the files PutFile put in owner/repo.
 func (g *gitServer) create(ctx context.Context, dir, owner, repo string) error {
-	index := dir + ".index"
-	defer os.Remove(index)
-	env := append(os.Environ(), "GIT_DIR="+dir, "GIT_INDEX_FILE="+index, "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_AUTHOR_NAME=Octo Emulator", "GIT_AUTHOR_EMAIL=emulator@github.invalid", "GIT_AUTHOR_DATE=2026-01-01T00:00:00Z",
-		"GIT_COMMITTER_NAME=Octo Emulator", "GIT_COMMITTER_EMAIL=emulator@github.invalid", "GIT_COMMITTER_DATE=2026-01-01T00:00:00Z")
-	run := func(stdin string, args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, "git", args...)
-		cmd.Env = env
-		cmd.Stdin = strings.NewReader(stdin)
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		if err := cmd.Run(); err != nil {
-			return "", fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(errOut.String()))
-		}
-		return strings.TrimSpace(out.String()), nil
-	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
-	if _, err := run("", "init", "--quiet", "--bare", "--initial-branch=main", dir); err != nil {
+	if _, err := gitIn(ctx, dir, "", "init", "--quiet", "--bare", "--initial-branch=main", dir); err != nil {
 		return err
 	}
-	files := map[string]string{"README.md": fmt.Sprintf("# %s/%s\n\nServed by app-token's GitHub emulator.\n", owner, repo)}
-	for _, path := range slices.Sorted(maps.Keys(files)) {
-		sha, err := run(files[path], "hash-object", "-w", "--stdin")
+	files := map[string][]byte{"README.md": fmt.Appendf(nil, "# %s/%s\n\nServed by app-token's GitHub emulator.\n", owner, repo)}
+	maps.Copy(files, g.srv.repoFiles(owner, repo))
+	return commitFiles(ctx, dir, files, nil, "Initial commit")
+}
+
+// gitIn runs git on the bare repository dir (with index as its index file
+// when set), with a fixed identity and dates, so that every run's commits
+// are the same.
+func gitIn(ctx context.Context, dir, index string, args ...string) (string, error) {
+	return gitInput(ctx, dir, index, nil, args...)
+}
+
+func gitInput(ctx context.Context, dir, index string, stdin []byte, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Env = append(os.Environ(), "GIT_DIR="+dir, "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=Octo Emulator", "GIT_AUTHOR_EMAIL=emulator@github.invalid", "GIT_AUTHOR_DATE=2026-01-01T00:00:00Z",
+		"GIT_COMMITTER_NAME=Octo Emulator", "GIT_COMMITTER_EMAIL=emulator@github.invalid", "GIT_COMMITTER_DATE=2026-01-01T00:00:00Z")
+	if index != "" {
+		cmd.Env = append(cmd.Env, "GIT_INDEX_FILE="+index)
+	}
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("git %s: %w: %s", args[0], err, strings.TrimSpace(errOut.String()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// commitFiles commits to main of the bare repository dir, with git's
+// plumbing (no work tree): put's files written, del's removed.
+func commitFiles(ctx context.Context, dir string, put map[string][]byte, del []string, message string) error {
+	index := dir + ".index"
+	defer os.Remove(index)
+	parent, err := gitIn(ctx, dir, "", "rev-parse", "--verify", "--quiet", "refs/heads/main")
+	if err == nil {
+		if _, err := gitIn(ctx, dir, index, "read-tree", parent); err != nil {
+			return err
+		}
+	}
+	for _, path := range slices.Sorted(maps.Keys(put)) {
+		sha, err := gitInput(ctx, dir, index, put[path], "hash-object", "-w", "--stdin")
 		if err != nil {
 			return err
 		}
-		if _, err := run("", "update-index", "--add", "--cacheinfo", "100644,"+sha+","+path); err != nil {
+		if _, err := gitIn(ctx, dir, index, "update-index", "--add", "--cacheinfo", "100644,"+sha+","+path); err != nil {
 			return err
 		}
 	}
-	tree, err := run("", "write-tree")
+	for _, path := range del {
+		// Mode 0 removes the entry (git help update-index, "USING
+		// --INDEX-INFO"); --force-remove would need a work tree.
+		if _, err := gitInput(ctx, dir, index, []byte("0 "+strings.Repeat("0", 40)+"\t"+path+"\n"), "update-index", "--index-info"); err != nil {
+			return err
+		}
+	}
+	tree, err := gitIn(ctx, dir, index, "write-tree")
 	if err != nil {
 		return err
 	}
-	commit, err := run("Initial commit\n", "commit-tree", tree)
+	args := []string{"commit-tree", tree}
+	if parent != "" {
+		args = append(args, "-p", parent)
+	}
+	commit, err := gitInput(ctx, dir, index, []byte(message+"\n"), args...)
 	if err != nil {
 		return err
 	}
-	_, err = run("", "update-ref", "refs/heads/main", commit)
+	_, err = gitIn(ctx, dir, index, "update-ref", "refs/heads/main", commit)
 	return err
+}
+
+// change commits a PutFile (or with del a DeleteFile) to owner/repo when
+// its repository exists; one created later starts with PutFile's files.
+func (g *gitServer) change(owner, repo, path string, content []byte, del bool) error {
+	dir := filepath.Join(g.root, strings.ToLower(owner), strings.ToLower(repo)+".git")
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
+		return nil
+	}
+	if del {
+		return commitFiles(context.Background(), dir, nil, []string{path}, "Delete "+path)
+	}
+	return commitFiles(context.Background(), dir, map[string][]byte{path: content}, nil, "Update "+path)
+}
+
+// file reads path on main of owner/repo, creating the repository if need
+// be; ok is false when main has no such file.
+func (g *gitServer) file(ctx context.Context, owner, repo, path string) (content []byte, ok bool, err error) {
+	rel, err := g.repository(ctx, owner, repo)
+	if err != nil {
+		return nil, false, err
+	}
+	cmd := exec.CommandContext(ctx, "git", "cat-file", "blob", "main:"+path)
+	cmd.Env = append(os.Environ(), "GIT_DIR="+filepath.Join(g.root, rel), "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return nil, false, nil // no such path on main (git exits 128)
+	}
+	return out, err == nil, err
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,5 +97,69 @@ func TestGitCloneAndPushWithTokens(t *testing.T) {
 		if strings.Contains(r.Path, writer) || strings.Contains(r.Path, reader) {
 			t.Error("a token in a request path")
 		}
+	}
+}
+
+// TestGitAndContentsShareOneStore: with git on, PutFile's files are in the
+// repository git serves, a push shows up in the contents API, and a
+// PutFile after the first clone is a new commit.
+func TestGitAndContentsShareOneStore(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is not installed: .ci/install-tools.sh installs it")
+	}
+	emu, url := serve(t, WithGit(t.TempDir()))
+	emu.PutFile("octo-org", "alpha", ".github/policy.yml", []byte("before\n"))
+	work := t.TempDir()
+	writer := mint(t, url, `{"repositories":["alpha"],"permissions":{"contents":"write"}}`)
+	contents := func(path string) (int, string) {
+		t.Helper()
+		status, body := call(t, "GET", url+"/repos/octo-org/alpha/contents/"+path, map[string]string{"Authorization": "token " + writer}, "")
+		if status != 200 {
+			return status, ""
+		}
+		b, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(body["content"].(string), "\n", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status, string(b)
+	}
+	if out, err := gitRun(t, work, writer, "clone", url+"/octo-org/alpha.git", "a"); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	a := filepath.Join(work, "a")
+	if b, err := os.ReadFile(filepath.Join(a, ".github", "policy.yml")); err != nil || string(b) != "before\n" {
+		t.Errorf("PutFile's file in the clone: %q %v", b, err)
+	}
+	if status, got := contents("README.md"); status != 200 || !strings.Contains(got, "octo-org/alpha") {
+		t.Errorf("contents API README.md: %d %q", status, got)
+	}
+	// A push shows up in the contents API.
+	os.WriteFile(filepath.Join(a, "pushed.txt"), []byte("by git\n"), 0o644)
+	for _, args := range [][]string{{"add", "pushed.txt"}, {"commit", "-qm", "push"}, {"push", "origin", "main"}} {
+		if out, err := gitRun(t, a, writer, args...); err != nil {
+			t.Fatalf("git %s: %v\n%s", args[0], err, out)
+		}
+	}
+	if status, got := contents("pushed.txt"); status != 200 || got != "by git\n" {
+		t.Errorf("contents API after the push: %d %q", status, got)
+	}
+	// PutFile and DeleteFile after the clone are commits git serves.
+	emu.PutFile("octo-org", "alpha", ".github/policy.yml", []byte("after\n"))
+	emu.DeleteFile("octo-org", "alpha", "pushed.txt")
+	if out, err := gitRun(t, a, writer, "pull", "--quiet", "--ff-only", "origin", "main"); err != nil {
+		t.Fatalf("pull: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(a, ".github", "policy.yml")); string(b) != "after\n" {
+		t.Errorf("after PutFile the pull has %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(a, "pushed.txt")); err == nil {
+		t.Error("after DeleteFile the pull still has pushed.txt")
+	}
+	if status, _ := contents("pushed.txt"); status != 404 {
+		t.Errorf("contents API after DeleteFile: %d, want 404", status)
+	}
+	if status, got := contents(".github/policy.yml"); status != 200 || got != "after\n" {
+		t.Errorf("contents API after PutFile: %d %q", status, got)
 	}
 }

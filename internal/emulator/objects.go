@@ -109,15 +109,35 @@ func integrationJSON(r *http.Request, app *App) map[string]any {
 	}
 }
 
-// repoJSON is components.schemas.repository for owner/name.
+// repoJSON is components.schemas.repository for an installation's
+// repository name.
 func (s *Server) repoJSON(r *http.Request, in *Installation, name string) map[string]any {
-	owner := in.Account
+	return repositoryJSON(r, in.Account, in.AccountID, ownerType(in), name)
+}
+
+// fullRepoJSON is components.schemas.full-repository (GET
+// /repos/{owner}/{repo}): a repository with the counts and flags only the
+// single-repository answer carries.
+func (s *Server) fullRepoJSON(r *http.Request, owner, name string) map[string]any {
+	typ := "Organization"
+	s.mu.Lock()
+	if u := s.users[strings.ToLower(owner)]; u != nil {
+		owner, typ = u.Login, u.Type
+	}
+	s.mu.Unlock()
+	m := repositoryJSON(r, owner, s.accountID(owner), typ, name)
+	m["network_count"], m["subscribers_count"], m["has_discussions"] = 0, 0, false
+	return m
+}
+
+// repositoryJSON is components.schemas.repository for owner/name.
+func repositoryJSON(r *http.Request, owner string, ownerID int64, ownerType, name string) map[string]any {
 	full := owner + "/" + name
 	api, web := apiPrefix(r)+"/repos/"+full, baseURL(r)+"/"+full
 	id := repoID(owner, name)
 	m := map[string]any{
 		"id": id, "node_id": nodeID("Repository", id), "name": name, "full_name": full,
-		"owner": simpleUserJSON(r, owner, in.AccountID, ownerType(in)), "private": true,
+		"owner": simpleUserJSON(r, owner, ownerID, ownerType), "private": true,
 		"html_url": web, "description": nil, "fork": false, "url": api,
 		"clone_url": web + ".git", "git_url": "git://" + r.Host + "/" + full + ".git", "ssh_url": "git@" + r.Host + ":" + full + ".git",
 		"svn_url": web, "mirror_url": nil, "homepage": nil, "language": nil,

@@ -13,10 +13,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,11 +39,15 @@ const LookupTTL = 24 * time.Hour
 const maxEntry = 64 << 10
 
 // Cache keeps installation lookups and installation tokens in a folder
-// shared by every process of one user: mode 0700, files 0600, each written
-// atomically. Tokens are sealed (AES-256-GCM) with a key derived from the
-// App's private key, so that a cache file alone, copied or stolen, gives
-// nothing; whoever also holds the private key could mint tokens anyway.
-// The private key itself is never written.
+// shared by every process of one user: owned by that user, mode 0700,
+// files 0600, each written atomically and read only if it is a regular
+// file (not a link or a FIFO, which would hang the read). Tokens and
+// lookups are sealed (AES-256-GCM) with a key derived from the App's
+// private key, so that a cache file alone, copied or stolen, gives nothing,
+// and an edited one does not open: a lookup changed to name another
+// installation cannot make the helper mint there. Whoever also holds the
+// private key could mint tokens anyway. The private key itself is never
+// written.
 //
 // A file that cannot be read, decrypted or decoded counts as missing and is
 // replaced by the next write: the cache can never make a request fail.
@@ -58,27 +60,13 @@ type Cache struct {
 // Open returns the cache kept in dir, creating the folder (mode 0700) or
 // tightening an existing one to 0700. secret is the App's private key as
 // the user gave it: sealing keys derive from it. It fails when the folder
-// cannot be made or secret is empty.
+// cannot be made, belongs to another user, or secret is empty.
 func Open(dir string, secret []byte, now func() time.Time) (*Cache, error) {
 	if len(bytes.TrimSpace(secret)) == 0 {
 		return nil, errors.New("token cache: no key to seal tokens with")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("token cache: %w", err)
-	}
-	if runtime.GOOS != "windows" {
-		fi, err := os.Stat(dir)
-		if err != nil {
-			return nil, fmt.Errorf("token cache: %w", err)
-		}
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("token cache: %s is not a folder", dir)
-		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			if err := os.Chmod(dir, 0o700); err != nil {
-				return nil, fmt.Errorf("token cache: %s is open to other users and cannot be made private: %w", dir, err)
-			}
-		}
+	if err := safefile.PrivateDir(dir, "token cache"); err != nil {
+		return nil, err
 	}
 	// HKDF (RFC 5869) turns the key's text, whatever its encoding, into a
 	// uniform 256-bit key; the salt names this use of it.
@@ -144,14 +132,7 @@ func (c *Cache) file(prefix, id string) string {
 	return filepath.Join(c.dir, prefix+hex.EncodeToString(sum[:16]))
 }
 
-func readEntry(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxEntry))
-}
+func readEntry(path string) ([]byte, error) { return safefile.ReadFile(path, maxEntry) }
 
 // Installation is a cached owner → installation lookup.
 type Installation struct {
@@ -165,12 +146,17 @@ type Installation struct {
 // its age (callers compare CheckedAt with LookupTTL), and whether there is
 // one.
 func (c *Cache) Installation(apiURL, app, owner string) (Installation, bool) {
-	b, err := readEntry(c.file("inst-", lookupID(apiURL, app, owner)) + ".json")
+	id := lookupID(apiURL, app, owner)
+	b, err := readEntry(c.file("inst-", id))
 	if err != nil {
 		return Installation{}, false
 	}
+	plain, ok := c.open(id, b)
+	if !ok {
+		return Installation{}, false
+	}
 	var in Installation
-	if json.Unmarshal(b, &in) != nil || in.ID <= 0 {
+	if json.Unmarshal(plain, &in) != nil || in.ID <= 0 {
 		return Installation{}, false
 	}
 	return in, true
@@ -179,20 +165,50 @@ func (c *Cache) Installation(apiURL, app, owner string) (Installation, bool) {
 // PutInstallation records owner's installation, checked now.
 func (c *Cache) PutInstallation(apiURL, app, owner string, in Installation) error {
 	in.CheckedAt = c.now().UTC()
-	b, err := json.Marshal(in)
+	plain, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	return safefile.WriteFile(c.file("inst-", lookupID(apiURL, app, owner))+".json", b)
+	id := lookupID(apiURL, app, owner)
+	out, err := c.seal(id, plain)
+	if err != nil {
+		return err
+	}
+	// Lookups were once kept unsealed, as <name>.json; such a file is
+	// never read again.
+	os.Remove(c.file("inst-", id) + ".json")
+	return safefile.WriteFile(c.file("inst-", id), out)
 }
 
 // DropInstallation forgets owner's installation.
 func (c *Cache) DropInstallation(apiURL, app, owner string) {
-	os.Remove(c.file("inst-", lookupID(apiURL, app, owner)) + ".json")
+	os.Remove(c.file("inst-", lookupID(apiURL, app, owner)))
 }
 
-// sealMagic starts every sealed token file; the version is in it.
+// sealMagic starts every sealed file; the version is in it.
 var sealMagic = []byte("app-token-cache-v1\n")
+
+// seal encrypts and authenticates plain for the entry id. The id is the
+// associated data: a file copied over another entry's name does not open.
+func (c *Cache) seal(id string, plain []byte) ([]byte, error) {
+	nonce := make([]byte, c.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	out := append(slices.Clone(sealMagic), nonce...)
+	return c.aead.Seal(out, nonce, plain, []byte(id)), nil
+}
+
+// open returns what seal sealed for id, if b is that and unaltered.
+func (c *Cache) open(id string, b []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(b, sealMagic)
+	ns := c.aead.NonceSize()
+	if !ok || len(rest) < ns {
+		return nil, false
+	}
+	plain, err := c.aead.Open(nil, rest[:ns], rest[ns:], []byte(id))
+	return plain, err == nil
+}
 
 // Token returns the cached token of scope when it still has more than
 // ReuseMargin to live.
@@ -211,15 +227,8 @@ func (c *Cache) token(s Scope) (*appauth.Token, bool) {
 	if err != nil {
 		return nil, false
 	}
-	rest, ok := bytes.CutPrefix(b, sealMagic)
-	ns := c.aead.NonceSize()
-	if !ok || len(rest) < ns {
-		return nil, false
-	}
-	// The scope is the associated data: a file copied over another
-	// scope's name does not open.
-	plain, err := c.aead.Open(nil, rest[:ns], rest[ns:], []byte(id))
-	if err != nil {
+	plain, ok := c.open(id, b)
+	if !ok {
 		return nil, false
 	}
 	var tok appauth.Token
@@ -236,12 +245,10 @@ func (c *Cache) PutToken(s Scope, tok *appauth.Token) error {
 	if err != nil {
 		return err
 	}
-	nonce := make([]byte, c.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	out, err := c.seal(id, plain)
+	if err != nil {
 		return err
 	}
-	out := append(slices.Clone(sealMagic), nonce...)
-	out = c.aead.Seal(out, nonce, plain, []byte(id))
 	return safefile.WriteFile(c.file("tok-", id), out)
 }
 

@@ -82,6 +82,24 @@ func (g GitConfig) GetAll(ctx context.Context, key string) ([]string, error) {
 	return vals[:len(vals)-1], nil // each value ends in NUL
 }
 
+// Helpers returns the credential helpers git runs for the URL base
+// (https://HOST), as "credential.<base>.helper" lists them in the scopes
+// the GitConfig reads: the values after the last empty one, which resets
+// the list (gitcredentials(7): "If credential.helper is configured to the
+// empty string, this resets the helper list to empty").
+func (g GitConfig) Helpers(ctx context.Context, base string) ([]string, error) {
+	vals, err := g.GetAll(ctx, "credential."+base+".helper")
+	if err != nil {
+		return nil, err
+	}
+	for i := len(vals) - 1; i >= 0; i-- {
+		if vals[i] == "" {
+			return vals[i+1:], nil
+		}
+	}
+	return vals, nil
+}
+
 // Setting is a key and its values (none: the key is not set).
 type Setting struct {
 	Key    string   `json:"key"`

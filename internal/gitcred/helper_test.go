@@ -330,4 +330,7 @@ func TestHelperAgainstEmulator(t *testing.T) {
 	for _, u := range em.Unexpected() {
 		t.Errorf("unexpected request %s", u)
 	}
+	if v := em.Violations(); len(v) > 0 {
+		t.Errorf("emulator answers broke GitHub's description: %q", v)
+	}
 }

@@ -22,8 +22,9 @@ const DefaultTimeout = 45 * time.Second
 var ErrTokenExpired = errors.New("run the job again")
 
 // Config is what Serve needs to answer git for one host. It answers with
-// one of: the token in TokenFile, the signed-in user's token (UserToken), or
-// by default an installation token of the App, minted or from the cache.
+// one of: the token in TokenFile, a plain token (EnvToken), the signed-in
+// user's token (UserToken), or by default an installation token of the App,
+// minted or from the cache.
 type Config struct {
 	// Host is the GitHub git asks about; requests for other hosts get no
 	// answer.
@@ -32,6 +33,11 @@ type Config struct {
 	// TokenFile, when set, is a file WriteTokenFile wrote: its one token
 	// is the answer (for its own host and owner).
 	TokenFile string
+	// EnvToken, when set, returns a plain token, such as a job's own
+	// GITHUB_TOKEN, read afresh at each get so that nothing is written to
+	// disk. Its error is returned as it is (so the caller names the
+	// variable).
+	EnvToken func() (string, error)
 	// UserToken, when set, returns the signed-in user's access token for
 	// the web URL git asks about (https://HOST).
 	UserToken func(ctx context.Context, webURL string) (token string, expiresAt time.Time, err error)
@@ -146,6 +152,19 @@ func (c *Config) get(ctx context.Context, req *Credential) (*Credential, error) 
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	if c.EnvToken != nil {
+		token, err := c.EnvToken()
+		if err != nil {
+			return nil, err
+		}
+		// GitHub takes any username with a token; x-access-token is what
+		// its docs give for installation tokens (GITHUB_TOKEN is one).
+		username := req.Username
+		if username == "" {
+			username = Username
+		}
+		return &Credential{Username: username, Password: token}, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if c.UserToken != nil {
@@ -232,9 +251,9 @@ func (c *Config) target(req *Credential) (owner, repo, why string) {
 // erase drops the cached token git says failed, when it is one of ours.
 // Failing to is no error: git goes on either way.
 func (c *Config) erase(ctx context.Context, req *Credential) {
-	if c.TokenFile != "" || c.UserToken != nil || req.Password == "" || req.Username != Username {
-		// Nothing of ours to forget: a token file's token is the job's,
-		// and the signed-in user's tokens belong to their store.
+	if c.TokenFile != "" || c.EnvToken != nil || c.UserToken != nil || req.Password == "" || req.Username != Username {
+		// Nothing of ours to forget: a token file's or variable's token is
+		// the job's, and the signed-in user's tokens belong to their store.
 		return
 	}
 	if c.Host.Serves(req.Protocol, req.Host) != "" || c.CacheDir == "" {

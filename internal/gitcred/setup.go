@@ -141,3 +141,51 @@ func ShellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// SplitHelperCommand undoes HelperCommand: it returns the program and
+// arguments of a "!..." helper value quoted as HelperCommand quotes, and
+// false for any other value (a helper name such as "osxkeychain", or shell
+// text HelperCommand does not write).
+func SplitHelperCommand(value string) (exe string, args []string, ok bool) {
+	rest, ok := strings.CutPrefix(value, "!")
+	if !ok {
+		return "", nil, false
+	}
+	var words []string
+	var word strings.Builder
+	inWord := false
+	for i := 0; i < len(rest); i++ {
+		switch ch := rest[i]; {
+		case ch == ' ':
+			if inWord {
+				words = append(words, word.String())
+				word.Reset()
+				inWord = false
+			}
+		case ch == '\'':
+			end := strings.IndexByte(rest[i+1:], '\'')
+			if end < 0 {
+				return "", nil, false
+			}
+			word.WriteString(rest[i+1 : i+1+end])
+			i += end + 1
+			inWord = true
+		case ch == '\\' && i+1 < len(rest):
+			word.WriteByte(rest[i+1])
+			i++
+			inWord = true
+		case strings.IndexByte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,@+%", ch) >= 0:
+			word.WriteByte(ch)
+			inWord = true
+		default:
+			return "", nil, false // shell syntax HelperCommand never writes
+		}
+	}
+	if inWord {
+		words = append(words, word.String())
+	}
+	if len(words) == 0 {
+		return "", nil, false
+	}
+	return words[0], words[1:], true
+}

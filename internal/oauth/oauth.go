@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/ghhost"
 	"golang.org/x/oauth2"
 )
@@ -89,6 +90,10 @@ func New(conf Config, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	// Every request here carries a secret (client secret, code, refresh
+	// token, Bearer or Basic credentials), and x/oauth2 takes this client
+	// from the context: so no redirect to another origin is followed.
+	c.http = appauth.SameOriginRedirects(c.http)
 	var err error
 	if c.github, err = baseURL(conf.GitHubURL); err != nil {
 		return nil, fmt.Errorf("GitHub URL: %w", err)

@@ -348,15 +348,56 @@ func TestWebFlowEndToEnd(t *testing.T) {
 	}
 }
 
+// TestWebFlowRefusesWrongState: stray callbacks (wrong state, or a forged
+// error or code) are refused, reported as warnings, and do not end the
+// sign-in, which the real callback then completes (issue 9, finding 11).
 func TestWebFlowRefusesWrongState(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var mu sync.Mutex
+	var warnings []error
+	flow, err := w.client(t, clientSecret).StartWeb(t.Context(), WithStrayWarning(func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		warnings = append(warnings, err)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"?code=stolen&state=forged", "?state=wrong", "?error=access_denied&state=forged", "?state=" + flow.state} {
+		status, body := browse(t, flow.RedirectURL()+q)
+		if status != http.StatusBadRequest || !strings.Contains(body, "state does not match") {
+			t.Errorf("%s: page %d %s", q, status, body)
+		}
+	}
+	mu.Lock()
+	if len(warnings) != 4 || !errors.Is(warnings[0], ErrStateMismatch) || !strings.Contains(warnings[0].Error(), "still waiting") {
+		t.Errorf("warnings = %v", warnings)
+	}
+	mu.Unlock()
+	if n := w.em.TokenRequests("authorization_code"); n != 0 {
+		t.Errorf("the forged code was exchanged (%d requests)", n)
+	}
+	// The real callback still signs in.
+	if status, _ := browse(t, flow.AuthURL()); status != http.StatusOK {
+		t.Errorf("real callback page %d", status)
+	}
+	tok, err := flow.Wait(t.Context())
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("Wait = %v, %v", tok, err)
+	}
+}
+
+// TestWebFlowWithoutWarningEndsOnAStray: a caller that passes no
+// WithStrayWarning keeps the first-callback-ends-it behaviour.
+func TestWebFlowWithoutWarningEndsOnAStray(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	flow, err := w.client(t, clientSecret).StartWeb(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, body := browse(t, flow.RedirectURL()+"?code=stolen&state=forged")
-	if status != http.StatusBadRequest || !strings.Contains(body, "state does not match") {
+	if status, body := browse(t, flow.RedirectURL()+"?code=stolen&state=forged"); status != http.StatusBadRequest || !strings.Contains(body, "state does not match") {
 		t.Errorf("page: %d %s", status, body)
 	}
 	if _, err := flow.Wait(t.Context()); !errors.Is(err, ErrStateMismatch) {
@@ -609,4 +650,22 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			t.Errorf("New(%+v) succeeded", conf)
 		}
 	}
+}
+
+// TestWebFlowPagesEscapeWhatTheyShow pins a behaviour the issue 9 review
+// found sound: the callback page escapes the server's error text.
+func TestWebFlowPagesEscapeWhatTheyShow(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	flow, err := w.client(t, clientSecret).StartWeb(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body := browse(t, flow.RedirectURL()+"?state="+url.QueryEscape(flow.state)+
+		"&error=access_denied&error_description="+url.QueryEscape(`<script>alert(1)</script>`))
+	if status != http.StatusForbidden || strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") {
+		t.Errorf("page %d %s", status, body)
+	}
+	_, err = flow.Wait(t.Context())
+	wantCode(t, err, CodeAccessDenied)
 }

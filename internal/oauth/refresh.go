@@ -43,7 +43,11 @@ const RefreshMargin = 5 * time.Minute
 // taken it, Fresh reads the store again: if another process has refreshed
 // meanwhile, its result is used and no second refresh is sent (that would
 // spend a dead refresh token and fail with bad_refresh_token). The rotated
-// tokens are saved before Fresh returns them; if saving fails, Fresh fails.
+// tokens are saved before Fresh returns them. The store is proved writable
+// (Store.Reserve) before the refresh token is spent; if the record cannot
+// be written afterwards, the tokens go to the room reserved for them
+// (Reservation.Keep), where Load finds them; only if that fails too does
+// Fresh fail.
 // refreshed says whether this call refreshed. Errors wrapping
 // ErrSignInAgain mean the person must sign in again: no refresh token, an
 // expired one, or one GitHub refused.
@@ -71,6 +75,13 @@ func (c *Client) Fresh(ctx context.Context, st *store.Store, e store.Entry, marg
 	if err := c.refreshable(cur); err != nil {
 		return e, false, err
 	}
+	// GitHub spends the refresh token as it answers: first make sure the
+	// answer can be kept.
+	res, err := st.Reserve(ctx, cur)
+	if err != nil {
+		return e, false, fmt.Errorf("the token store cannot be written, so the sign-in was not refreshed (it is kept as it was): %w", err)
+	}
+	defer res.Release()
 	tok, err := c.Refresh(ctx, cur.RefreshToken)
 	if err != nil {
 		var oe *Error
@@ -90,8 +101,12 @@ func (c *Client) Fresh(ctx context.Context, st *store.Store, e store.Entry, marg
 	next.RefreshedAt = c.now()
 	loc, err := st.Save(ctx, next)
 	if err != nil {
-		// The old refresh token is spent and the new one is lost.
-		return e, false, fmt.Errorf("%w: the refreshed tokens could not be saved: %w", ErrSignInAgain, err)
+		// The old refresh token is spent: keep the new tokens in the room
+		// reserved for them; the store takes them in on its next write.
+		var kerr error
+		if loc, kerr = res.Keep(next); kerr != nil {
+			return e, false, fmt.Errorf("%w: the refreshed tokens could not be saved: %w", ErrSignInAgain, err)
+		}
 	}
 	next.Location = loc
 	return next, true, nil

@@ -16,11 +16,29 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// ErrStateMismatch means the browser came back with a state that is not
-// the one this sign-in sent: the callback was not started by us (RFC 6749
+// ErrStateMismatch means a request reached the callback with a state that
+// is not the one this sign-in sent: it was not started by us (RFC 6749
 // §10.12; GitHub: "If the states don't match, then a third party created
-// the request, and you should abort the process.").
+// the request, and you should abort the process."). With WithStrayWarning
+// the flow refuses such a request and keeps waiting for the real callback,
+// which ends the request, not the sign-in, that anything able to reach
+// 127.0.0.1 could otherwise end; the warning receives this error wrapped.
+// Without it, Wait returns this error for the first such request.
 var ErrStateMismatch = errors.New("the sign-in callback carried the wrong state")
+
+// WebOption configures a web sign-in.
+type WebOption func(*WebFlow)
+
+// WithStrayWarning makes the flow refuse a request to the callback with the
+// wrong state (or with neither code nor error) and keep waiting, and have
+// warn called (from the loopback server's goroutine) for each, the first
+// few only. Only a callback with the right state and a code or an error
+// then ends the flow. Without this option the first callback ends it,
+// whatever it carried, and Wait reports why.
+func WithStrayWarning(warn func(error)) WebOption { return func(w *WebFlow) { w.warn = warn } }
+
+// maxStrayWarnings bounds how many refused callbacks are reported.
+const maxStrayWarnings = 5
 
 // WebFlow is one sign-in through the browser: a loopback server on
 // 127.0.0.1 and a random port receives GitHub's redirect (RFC 8252 §7.3:
@@ -35,7 +53,11 @@ type WebFlow struct {
 	verifier string
 	authURL  string
 
-	once   sync.Once
+	warn func(error)
+
+	mu     sync.Mutex
+	done   bool // a callback ended the flow
+	strays int
 	result chan webResult
 }
 
@@ -47,7 +69,7 @@ type webResult struct {
 // StartWeb listens on 127.0.0.1 on a random port and prepares the
 // authorize URL: the caller shows it (and may open a browser), then calls
 // Wait. The exchange of the code uses ctx.
-func (c *Client) StartWeb(ctx context.Context) (*WebFlow, error) {
+func (c *Client) StartWeb(ctx context.Context, opts ...WebOption) (*WebFlow, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen on 127.0.0.1 for the browser's redirect: %w", err)
@@ -59,6 +81,9 @@ func (c *Client) StartWeb(ctx context.Context) (*WebFlow, error) {
 		state:    randomString(32),
 		verifier: oauth2.GenerateVerifier(),
 		result:   make(chan webResult, 1),
+	}
+	for _, o := range opts {
+		o(w)
 	}
 	w.authURL = w.conf.AuthCodeURL(w.state, oauth2.S256ChallengeOption(w.verifier))
 	mux := http.NewServeMux()
@@ -82,10 +107,12 @@ func (w *WebFlow) AuthURL() string { return w.authURL }
 func (w *WebFlow) RedirectURL() string { return w.conf.RedirectURL }
 
 // Wait returns the token once the browser came back and the code was
-// exchanged, then stops the loopback server. It fails with
-// ErrStateMismatch for a callback with the wrong state, with an *Error for
-// a callback carrying error= (access_denied when the person cancelled) or
-// for a refused exchange, and with ctx.Err() when ctx ends first.
+// exchanged, then stops the loopback server. It fails with an *Error for
+// a callback with the right state carrying error= (access_denied when the
+// person cancelled) or for a refused exchange, and with ctx.Err() when ctx
+// ends first. A callback with the wrong state is refused: it ends the wait
+// with ErrStateMismatch, or, with WithStrayWarning, is reported and waited
+// past.
 func (w *WebFlow) Wait(ctx context.Context) (*Token, error) {
 	defer w.Close()
 	select {
@@ -127,23 +154,54 @@ func page(rw http.ResponseWriter, status int, title, msg string) {
 	pageTmpl.Execute(rw, map[string]string{"Title": title, "Message": msg})
 }
 
-// callback handles GitHub's redirect. Only the first one counts: it ends
-// the flow, whatever it carried.
+// callback handles GitHub's redirect. With a warn callback, the first one
+// with this flow's state and a code or an error ends the flow; others are
+// refused, reported through warn, and the flow keeps waiting. Without one,
+// the first callback ends the flow.
 func (w *WebFlow) callback(rw http.ResponseWriter, r *http.Request) {
-	first := false
-	w.once.Do(func() { first = true })
-	if !first {
+	w.mu.Lock()
+	if w.done {
+		w.mu.Unlock()
 		page(rw, http.StatusGone, "Sign-in already finished", "This sign-in has already finished.")
 		return
 	}
 	q := r.URL.Query()
-	var res webResult
+	matches := subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(w.state)) == 1
+	var stray error
 	switch {
-	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(w.state)) != 1:
-		res.err = ErrStateMismatch
+	case !matches:
+		stray = fmt.Errorf("refused a request to %s: %w (it was not started by this sign-in); still waiting for GitHub's", w.conf.RedirectURL, ErrStateMismatch)
+	case q.Get("error") == "" && q.Get("code") == "":
+		stray = fmt.Errorf("refused a request to %s that carried neither a code nor an error; still waiting for GitHub's", w.conf.RedirectURL)
+	}
+	if stray != nil && w.warn == nil {
+		// No one to warn: the stray ends the flow.
+		w.done = true
+		w.mu.Unlock()
+		err := ErrStateMismatch
+		if matches {
+			err = errors.New("the sign-in callback carried neither a code nor an error")
+		}
 		page(rw, http.StatusBadRequest, "Sign-in refused",
 			"This page was not opened by the sign-in app-token started (its state does not match), so app-token refused it.")
-	case q.Get("error") != "":
+		w.result <- webResult{err: err}
+		return
+	}
+	if stray != nil {
+		w.strays++
+		report := w.strays <= maxStrayWarnings
+		w.mu.Unlock()
+		if report {
+			w.warn(stray)
+		}
+		page(rw, http.StatusBadRequest, "Sign-in refused",
+			"This page was not opened by the sign-in app-token started (its state does not match), so app-token refused it. The sign-in goes on.")
+		return
+	}
+	w.done = true
+	w.mu.Unlock()
+	var res webResult
+	if q.Get("error") != "" {
 		e := &Error{Code: clean(q.Get("error")), Description: clean(q.Get("error_description")), URI: clean(q.Get("error_uri"))}
 		res.err = e
 		msg := "GitHub did not sign you in: " + e.Code + "."
@@ -151,10 +209,7 @@ func (w *WebFlow) callback(rw http.ResponseWriter, r *http.Request) {
 			msg = "GitHub did not sign you in: " + e.Description
 		}
 		page(rw, http.StatusForbidden, "Sign-in failed", msg)
-	case q.Get("code") == "":
-		res.err = errors.New("the sign-in callback carried neither a code nor an error")
-		page(rw, http.StatusBadRequest, "Sign-in failed", "GitHub sent the browser back without a code.")
-	default:
+	} else {
 		res.tok, res.err = w.exchange(q.Get("code"))
 		if res.err != nil {
 			page(rw, http.StatusBadGateway, "Sign-in failed", "GitHub refused to exchange the code for a token. The terminal says why.")

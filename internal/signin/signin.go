@@ -212,7 +212,9 @@ func (s *Session) openOnEnter(ctx context.Context, u string) {
 func (s *Session) webSignIn(ctx context.Context, client *oauth.Client, t ghhost.Host, noBrowser bool) (*oauth.Token, error) {
 	ctx, cancel := context.WithTimeout(ctx, webSignInTimeout)
 	defer cancel()
-	flow, err := client.StartWeb(ctx)
+	// A callback with another state (a stray page, a scanner) is refused and
+	// shown; the sign-in goes on waiting for the browser's own.
+	flow, err := client.StartWeb(ctx, oauth.WithStrayWarning(func(err error) { fmt.Fprintf(s.Err, "Warning: %v\n", err) }))
 	if err != nil {
 		return nil, err
 	}
@@ -342,6 +344,9 @@ type Query struct {
 	APIURL string
 	// ClientSecret, when set, replaces the stored client secret.
 	ClientSecret string
+	// GitHelper, when set, says which source git's credential helper for
+	// the host uses; Status reports it, signed in or not.
+	GitHelper string
 }
 
 // Find returns the sign-in q names, or says why nobody counts as signed in.
@@ -359,6 +364,9 @@ func (s *Session) Find(ctx context.Context, st *store.Store, q Query) (store.Ent
 func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 	e, err := s.Find(ctx, st, q)
 	if err != nil {
+		if q.GitHelper != "" {
+			fmt.Fprintf(s.Out, "%s\n  Git helper:  %s\n", q.Host.GitHost(), q.GitHelper)
+		}
 		return err
 	}
 	f := q
@@ -418,6 +426,9 @@ func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 			fmt.Fprintf(tw, "  Token:\tnot checked: %v\n", err)
 			result = errSilent
 		}
+	}
+	if q.GitHelper != "" {
+		fmt.Fprintf(tw, "  Git helper:\t%s\n", q.GitHelper)
 	}
 	if e.Location.Kind == store.KindFile && !e.Location.Encrypted {
 		fmt.Fprintf(tw, "  Warning:\tthe tokens are in plaintext (--insecure-storage): anyone who can read the file can use them\n")

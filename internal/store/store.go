@@ -12,11 +12,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -290,6 +291,9 @@ func (s *Store) Save(ctx context.Context, e Entry) (Location, error) {
 	if e.Host == "" || e.ClientID == "" {
 		return Location{}, errors.New("save token: entry has no host or client ID")
 	}
+	if err := checkURLs(e, e.Host); err != nil {
+		return Location{}, fmt.Errorf("save token: %w", err)
+	}
 	kind := e.Location.Kind
 	wasPlaintext := kind == KindFile && !e.Location.Encrypted
 	var rec *record
@@ -438,6 +442,10 @@ func (s *Store) remove(ctx context.Context, k Kind, host string) error {
 		}
 		return err
 	}
+	// Forgetting a sign-in forgets its pending tokens too.
+	if err := os.Remove(s.pendingPath(host)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	err := os.Remove(s.filePath(host))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -471,18 +479,30 @@ func (s *Store) filePath(host string) string {
 // maxFileSize bounds what readFile accepts: a record is a few KiB.
 const maxFileSize = 1 << 20
 
+// checkDir refuses a token folder that another user owns (they could read
+// what is written there, or plant a record), and tightens its mode.
+func (s *Store) checkDir() error {
+	dir := filepath.Join(s.dir, "users")
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil // made, 0700, by the first write
+	}
+	return safefile.PrivateDir(dir, "token store")
+}
+
 func (s *Store) readFile(host string) (*record, Location, error) {
 	path := s.filePath(host)
 	loc := Location{Kind: KindFile, Path: path}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, loc, ErrNotFound
-	}
-	if err != nil {
+	if err := s.checkDir(); err != nil {
 		return nil, loc, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	data, err := safefile.ReadFile(path, maxFileSize+1)
+	if errors.Is(err, os.ErrNotExist) {
+		if pending, perr := s.readPending(host); perr == nil {
+			loc.Path, loc.Encrypted = s.pendingPath(host), s.passphrase != ""
+			return pending, loc, nil
+		}
+		return nil, loc, ErrNotFound
+	}
 	if err != nil {
 		return nil, loc, err
 	}
@@ -497,13 +517,149 @@ func (s *Store) readFile(host string) (*record, Location, error) {
 		}
 		return nil, loc, &CorruptError{Where: path, Err: err}
 	}
+	if !encrypted && s.passphrase != "" {
+		// Weaker than configured: whoever could write it in place of the
+		// sealed file chose its tokens and URLs.
+		return nil, loc, &CorruptError{Where: path, Err: ErrPlaintextRefused}
+	}
+	if pending, perr := s.readPending(host); perr == nil {
+		rec.merge(pending)
+	}
 	return rec, loc, nil
+}
+
+// ErrPlaintextRefused means a plaintext token file was found where the
+// store is configured with a passphrase, and is not used.
+var ErrPlaintextRefused = errors.New("it is in plaintext, but the store has a passphrase to encrypt with: it is not used")
+
+// pendingPath is where tokens wait that a refresh obtained but could not
+// save in the record (see Reserve).
+func (s *Store) pendingPath(host string) string {
+	return filepath.Join(s.dir, "users", fileName(host)+".pending.json")
+}
+
+// readPending reads the pending record of host, under the same rules as
+// the record itself.
+func (s *Store) readPending(host string) (*record, error) {
+	data, err := safefile.ReadFile(s.pendingPath(host), maxFileSize)
+	if err != nil {
+		return nil, err
+	}
+	rec, encrypted, err := decodeFile(bytes.TrimRight(data, " \n"), host, s.passphrase, s.derive)
+	if err != nil || (!encrypted && s.passphrase != "") {
+		return nil, errors.New("unusable pending record")
+	}
+	return rec, nil
+}
+
+// merge takes from p each entry refreshed later than r's.
+func (r *record) merge(p *record) {
+	for id, e := range p.Entries {
+		if cur, ok := r.Entries[id]; !ok || e.RefreshedAt.After(cur.RefreshedAt) {
+			r.Entries[id] = e
+		}
+	}
+}
+
+// reservePad is the room a reservation leaves beyond the record's size
+// now: rotated tokens are the same length, so this is ample.
+const reservePad = 4 << 10
+
+// Reservation is room kept for tokens a refresh is about to obtain.
+type Reservation struct {
+	s    *Store
+	e    Entry
+	kept bool
+}
+
+// Reserve proves that e (as Load returned it) can be saved again, before
+// a refresh spends its refresh token. For a file it writes the pending
+// file of e's host now, holding the record and room to spare, so that
+// Keep can later write the rotated tokens into space already allocated
+// when the record itself cannot be written (a full disk). For the
+// keychain it saves e again. Release the reservation when done.
+func (s *Store) Reserve(ctx context.Context, e Entry) (*Reservation, error) {
+	r := &Reservation{s: s, e: e}
+	if e.Location.Kind == KindKeyring {
+		_, err := s.Save(ctx, e)
+		return r, err
+	}
+	data, err := s.encodeFor(e)
+	if err != nil {
+		return r, err
+	}
+	data = append(data, bytes.Repeat([]byte(" "), reservePad)...)
+	data = append(data, '\n')
+	if err := safefile.WriteFile(s.pendingPath(e.Host), data); err != nil {
+		return r, fmt.Errorf("write token store: %w", err)
+	}
+	return r, nil
+}
+
+// Keep writes e into the pending file Reserve made, in place, so that no
+// new space is needed, and returns where e now is. Load prefers it to the
+// record (it was refreshed later), and the next write of the host's
+// record takes it in.
+func (r *Reservation) Keep(e Entry) (Location, error) {
+	if r.e.Location.Kind == KindKeyring {
+		return Location{}, errors.New("nowhere to keep tokens the keychain refused")
+	}
+	e.Location = r.e.Location
+	data, err := r.s.encodeFor(e)
+	if err != nil {
+		return Location{}, err
+	}
+	path := r.s.pendingPath(e.Host)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
+	if err != nil {
+		return Location{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Location{}, err
+	}
+	if int64(len(data)) >= fi.Size() {
+		return Location{}, errors.New("the reserved room is too small")
+	}
+	data = append(data, bytes.Repeat([]byte(" "), int(fi.Size())-len(data)-1)...)
+	data = append(data, '\n')
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return Location{}, err
+	}
+	if err := f.Sync(); err != nil {
+		return Location{}, err
+	}
+	r.kept = true
+	return Location{Kind: KindFile, Path: path, Encrypted: r.s.passphrase != ""}, nil
+}
+
+// Release drops the pending file unless Keep put tokens there (a Save
+// since has already dropped it).
+func (r *Reservation) Release() {
+	if !r.kept && r.e.Location.Kind != KindKeyring {
+		os.Remove(r.s.pendingPath(r.e.Host))
+	}
+}
+
+// encodeFor encodes a record holding e alone, as its host's file would be.
+func (s *Store) encodeFor(e Entry) ([]byte, error) {
+	wasPlaintext := e.Location.Kind == KindFile && !e.Location.Encrypted
+	if s.passphrase == "" && !s.allowPlaintext && !wasPlaintext {
+		return nil, ErrNeedPassphrase
+	}
+	e.Location = Location{}
+	rec := &record{Entries: map[string]Entry{e.ClientID: e}}
+	return encodeFile(rec, e.Host, s.passphrase, s.logN, s.saltFor(s.filePath(e.Host)), s.derive)
 }
 
 func (s *Store) writeFile(host string, rec *record, wasPlaintext bool) (Location, error) {
 	path := s.filePath(host)
 	if s.passphrase == "" && !s.allowPlaintext && !wasPlaintext {
 		return Location{}, ErrNeedPassphrase
+	}
+	if err := s.checkDir(); err != nil {
+		return Location{}, err
 	}
 	data, err := encodeFile(rec, host, s.passphrase, s.logN, s.saltFor(path), s.derive)
 	if err != nil {
@@ -512,6 +668,8 @@ func (s *Store) writeFile(host string, rec *record, wasPlaintext bool) (Location
 	if err := safefile.WriteFile(path, data); err != nil {
 		return Location{}, fmt.Errorf("write token store: %w", err)
 	}
+	// The record now holds whatever was pending (readFile merged it).
+	os.Remove(s.pendingPath(host))
 	return Location{Kind: KindFile, Path: path, Encrypted: s.passphrase != ""}, nil
 }
 
@@ -617,6 +775,30 @@ func (r *record) check(host string) error {
 		}
 		if e.AccessToken == "" {
 			return fmt.Errorf("entry for client %q has no access token", id)
+		}
+		if err := checkURLs(e, host); err != nil {
+			return fmt.Errorf("entry for client %q: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// checkURLs makes sure an entry's URLs belong to the host its record is
+// kept under, the host the person signed in to: the client secret and the
+// refresh token are sent there, so a record edited to name another host
+// must not be used. The web URL must be that host (with its port); the API
+// URL that host or its api. subdomain (api.github.com, api.SUB.ghe.com).
+func checkURLs(e Entry, host string) error {
+	for _, u := range []struct{ name, raw, alt string }{
+		{"GitHub URL", e.GitHubURL, ""},
+		{"API URL", e.APIURL, "api." + host},
+	} {
+		p, err := url.Parse(u.raw)
+		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.User != nil {
+			return fmt.Errorf("its %s %q is not an http(s) URL", u.name, u.raw)
+		}
+		if h := strings.ToLower(p.Host); h != strings.ToLower(host) && (u.alt == "" || h != strings.ToLower(u.alt)) {
+			return fmt.Errorf("its %s %q is not on %s", u.name, u.raw, host)
 		}
 	}
 	return nil
