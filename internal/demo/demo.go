@@ -12,16 +12,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
-	"time"
 
-	"github.com/org/app-token/internal/actionenv"
 	"github.com/org/app-token/internal/emulator"
 )
 
@@ -47,19 +43,14 @@ func Run(ctx context.Context, w io.Writer, client *http.Client, step Step, git *
 	}
 	defer os.RemoveAll(dir)
 	emu := emulator.NewWorld(key, emulator.WithGit(filepath.Join(dir, "git")))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	apiURL, stopEmu, err := serveLoopback(emu)
 	if err != nil {
 		return fmt.Errorf("start the emulator: %w", err)
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	apiURL := "http://" + ln.Addr().String()
-	outputFile, stateFile := filepath.Join(dir, "output"), filepath.Join(dir, "state")
-	for _, f := range []string{outputFile, stateFile} {
-		if err := os.WriteFile(f, nil, 0o600); err != nil {
-			return err
-		}
+	defer stopEmu()
+	outputFile, stateFile, err := stepFiles(dir)
+	if err != nil {
+		return err
 	}
 	pemText := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 
@@ -84,13 +75,7 @@ The workflow step being run:
 
 `, apiURL, emulator.WorldAppSlug, emulator.WorldClientID, emulator.WorldOrg, emulator.WorldClientID, emulator.WorldOrg, apiURL)
 
-	env := map[string]string{
-		"GITHUB_ACTIONS":                 "true",
-		"GITHUB_REPOSITORY":              emulator.WorldOrg + "/alpha",
-		"GITHUB_REPOSITORY_OWNER":        emulator.WorldOrg,
-		"GITHUB_SERVER_URL":              "https://github.com",
-		"GITHUB_OUTPUT":                  outputFile,
-		"GITHUB_STATE":                   stateFile,
+	env := stepEnv(outputFile, stateFile, map[string]string{
 		"INPUT_CLIENT-ID":                emulator.WorldClientID,
 		"INPUT_PRIVATE-KEY":              base64.StdEncoding.EncodeToString(pemText),
 		"INPUT_OWNER":                    emulator.WorldOrg,
@@ -98,43 +83,23 @@ The workflow step being run:
 		"INPUT_PERMISSION-CONTENTS":      "write",
 		"INPUT_PERMISSION-PULL-REQUESTS": "write",
 		"INPUT_GITHUB-API-URL":           apiURL,
-		"INPUT_SKIP-TOKEN-REVOKE":        "false",
-	}
+	})
 
 	// 1. The main step.
 	fmt.Fprintln(w, "1. Main step (app-token action)")
-	log, err := step(ctx, env, false)
-	masked := masks(log)
-	fmt.Fprintf(w, "   The step's log as the runner shows it: %d values masked first (each line\n   of the decoded private key, then the token), then what it did:\n", len(masked))
-	indent(w, redact(log, masked), "     ")
+	token, masked, err := mainStep(ctx, w, step, env, outputFile, "(each line\n   of the decoded private key, then the token), then what it did:",
+		[]string{"token", "installation-id", "app-slug", "expires-at"})
 	if err != nil {
-		return fmt.Errorf("the main step failed: %w", err)
-	}
-	outData, _ := os.ReadFile(outputFile)
-	outputs := actionenv.ReadFileCommands(string(outData))
-	token := outputs["token"]
-	fmt.Fprintln(w, "   Outputs (steps.app-token.outputs.*):")
-	for _, name := range []string{"token", "installation-id", "app-slug", "expires-at"} {
-		v := outputs[name]
-		if name == "token" {
-			v = fmt.Sprintf("*** (masked; %d characters, never printed)", len(token))
-		}
-		fmt.Fprintf(w, "     %-16s %s\n", name, v)
-	}
-	if !slices.Contains(masked, token) {
-		return fmt.Errorf("the main step did not mask the token")
+		return err
 	}
 	reqs := emu.Requests()
 	fmt.Fprintf(w, "   API requests for the token: %d\n", len(reqs))
 	requests(w, reqs)
 
 	// 2. A later step uses the token.
-	fmt.Fprintln(w, "\n2. A later step uses the token (GET /installation/repositories)")
-	status, names, err := repositories(ctx, client, apiURL, token)
-	if err != nil {
+	if err := laterStep(ctx, w, client, apiURL, token); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "     %d: the token reaches %s\n", status, strings.Join(names, ", "))
 
 	// 3. A later step uses it with git.
 	fmt.Fprintln(w, "\n3. A later step clones and pushes octo-org/alpha with git")
@@ -150,25 +115,9 @@ The workflow step being run:
 
 	// 4. The post step.
 	fmt.Fprintln(w, "\n4. Post step (app-token action-post)")
-	stateData, _ := os.ReadFile(stateFile)
-	for k, v := range actionenv.ReadFileCommands(string(stateData)) {
-		env["STATE_"+k] = v
-	}
-	before := len(emu.Requests())
-	log, err = step(ctx, env, true)
-	indent(w, redact(log, append(masked, masks(log)...)), "     ")
-	if err != nil {
-		return fmt.Errorf("the post step failed: %w", err)
-	}
-	post := emu.Requests()[before:]
-	requests(w, post)
-	status, _, err = repositories(ctx, client, apiURL, token)
+	post, err := postStep(ctx, w, client, step, emu, env, stateFile, apiURL, token, masked)
 	if err != nil {
 		return err
-	}
-	fmt.Fprintf(w, "     Afterwards the token is refused: GET /installation/repositories answers %d.\n", status)
-	if status != http.StatusUnauthorized {
-		return fmt.Errorf("the token still works after the post step")
 	}
 
 	fmt.Fprintf(w, `

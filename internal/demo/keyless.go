@@ -9,12 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/org/app-token/internal/actionenv"
 	"github.com/org/app-token/internal/emulator"
 	"github.com/org/app-token/internal/sts"
 )
@@ -69,11 +65,9 @@ func RunKeyless(ctx context.Context, w io.Writer, client *http.Client, step Step
 		return err
 	}
 	defer os.RemoveAll(dir)
-	outputFile, stateFile := filepath.Join(dir, "output"), filepath.Join(dir, "state")
-	for _, f := range []string{outputFile, stateFile} {
-		if err := os.WriteFile(f, nil, 0o600); err != nil {
-			return err
-		}
+	outputFile, stateFile, err := stepFiles(dir)
+	if err != nil {
+		return err
 	}
 
 	fmt.Fprintf(w, `app-token demo --keyless: the action with no secret at all, offline.
@@ -99,73 +93,31 @@ permissions: id-token: write (no secret, no client ID):
 
 `, stsURL, apiURL)
 
-	env := map[string]string{
-		"GITHUB_ACTIONS":                 "true",
-		"GITHUB_REPOSITORY":              emulator.WorldOrg + "/alpha",
-		"GITHUB_REPOSITORY_OWNER":        emulator.WorldOrg,
-		"GITHUB_SERVER_URL":              "https://github.com",
-		"GITHUB_OUTPUT":                  outputFile,
-		"GITHUB_STATE":                   stateFile,
+	env := stepEnv(outputFile, stateFile, map[string]string{
 		"ACTIONS_ID_TOKEN_REQUEST_URL":   emulator.IDTokenRequestURL(apiURL),
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": emu.AddJob(emulator.Job{}),
 		"INPUT_STS-URL":                  stsURL,
 		"INPUT_IDENTITY":                 "ci",
 		"INPUT_GITHUB-API-URL":           apiURL,
-		"INPUT_SKIP-TOKEN-REVOKE":        "false",
-	}
+	})
 
 	fmt.Fprintln(w, "1. Main step (app-token action)")
-	log, err := step(ctx, env, false)
-	masked := masks(log)
-	fmt.Fprintf(w, "   The step's log as the runner shows it: %d values masked first (the runner's\n   request token, the job's ID token, then the installation token):\n", len(masked))
-	indent(w, redact(log, masked), "     ")
+	token, masked, err := mainStep(ctx, w, step, env, outputFile, "(the runner's\n   request token, the job's ID token, then the installation token):",
+		[]string{"token", "installation-id", "expires-at"})
 	if err != nil {
-		return fmt.Errorf("the main step failed: %w", err)
-	}
-	outData, _ := os.ReadFile(outputFile)
-	outputs := actionenv.ReadFileCommands(string(outData))
-	token := outputs["token"]
-	fmt.Fprintln(w, "   Outputs (steps.app-token.outputs.*):")
-	for _, name := range []string{"token", "installation-id", "expires-at"} {
-		v := outputs[name]
-		if name == "token" {
-			v = fmt.Sprintf("*** (masked; %d characters, never printed)", len(token))
-		}
-		fmt.Fprintf(w, "     %-16s %s\n", name, v)
-	}
-	if !slices.Contains(masked, token) {
-		return fmt.Errorf("the main step did not mask the token")
+		return err
 	}
 	reqs := emu.Requests()
 	fmt.Fprintf(w, "   Requests to the emulator: the step's for its ID token, then the exchange's\n   (discovery and keys, installation, a read-only token for the policy, the\n   policy, that token's revocation, the mint): %d\n", len(reqs))
 	requests(w, reqs)
 
-	fmt.Fprintln(w, "\n2. A later step uses the token (GET /installation/repositories)")
-	status, names, err := repositories(ctx, client, apiURL, token)
-	if err != nil {
+	if err := laterStep(ctx, w, client, apiURL, token); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "     %d: the token reaches %s\n", status, strings.Join(names, ", "))
 
 	fmt.Fprintln(w, "\n3. Post step (app-token action-post)")
-	stateData, _ := os.ReadFile(stateFile)
-	for k, v := range actionenv.ReadFileCommands(string(stateData)) {
-		env["STATE_"+k] = v
-	}
-	before := len(emu.Requests())
-	log, err = step(ctx, env, true)
-	indent(w, redact(log, append(masked, masks(log)...)), "     ")
-	if err != nil {
-		return fmt.Errorf("the post step failed: %w", err)
-	}
-	requests(w, emu.Requests()[before:])
-	status, _, err = repositories(ctx, client, apiURL, token)
-	if err != nil {
+	if _, err := postStep(ctx, w, client, step, emu, env, stateFile, apiURL, token, masked); err != nil {
 		return err
-	}
-	fmt.Fprintf(w, "     Afterwards the token is refused: GET /installation/repositories answers %d.\n", status)
-	if status != http.StatusUnauthorized {
-		return fmt.Errorf("the token still works after the post step")
 	}
 	fmt.Fprint(w, `
 Done: no key or secret in the workflow; the job's own identity, checked
