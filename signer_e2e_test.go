@@ -298,4 +298,3 @@ func TestSignerCredentialWithGit(t *testing.T) {
 		t.Errorf("setup-git with a pin-value: %v", err)
 	}
 }
-
