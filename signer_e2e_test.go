@@ -298,3 +298,39 @@ func TestSignerCredentialWithGit(t *testing.T) {
 		t.Errorf("setup-git with a pin-value: %v", err)
 	}
 }
+
+// TestSignerActionUnderNode runs action.yml's main launcher with node, as
+// the runner does, with private-key-signer and no private-key: the
+// launcher's binary (a CGO_ENABLED=0 source build) signs through local-kms.
+func TestSignerActionUnderNode(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not on PATH: the action's launchers are JavaScript and need node (20 or later)")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	k := startKMSWorld(t)
+	w := newActWorld(t)
+	var env []string
+	for _, kv := range runnerEnv(w, t.TempDir(), map[string]string{"owner": "octo-org", "private-key-signer": "awskms://alias/app-token"}) {
+		if !strings.HasPrefix(kv, "INPUT_PRIVATE-KEY=") {
+			env = append(env, kv)
+		}
+	}
+	for n, v := range k.with(kmsProcessEnv()) {
+		env = append(env, n+"="+v)
+	}
+	cmd := exec.Command(node, runsEntry(t, "main"))
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("main step: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderrOf(err))
+	}
+	token := w.outputs(t)["token"]
+	if _, ok := w.emu.TokenInfo(token); !ok {
+		t.Fatalf("the output token is not the emulator's; log:\n%s", out)
+	}
+	assertMaskedFirst(t, string(out), token)
+	noSecrets(t, "main step", string(out), stderrOf(err))
+}
