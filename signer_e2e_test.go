@@ -62,7 +62,7 @@ type kmsWorld struct {
 	env map[string]string // what a command's getenv adds
 }
 
-func startKMSWorld(t *testing.T) *kmsWorld {
+func startKMSWorld(t testing.TB) *kmsWorld {
 	t.Helper()
 	l := signertest.StartLocalKMS(t, []signertest.KMSKey{
 		{ID: kmsAppKeyID, Usage: "SIGN_VERIFY", Key: testKey()},
