@@ -334,3 +334,37 @@ func TestSignerActionUnderNode(t *testing.T) {
 	assertMaskedFirst(t, string(out), token)
 	noSecrets(t, "main step", string(out), stderrOf(err))
 }
+
+// TestKeyAndSignerExclusive: a private key and a signer, in any spelling,
+// are a usage error naming both, before anything is read or opened.
+func TestKeyAndSignerExclusive(t *testing.T) {
+	t.Parallel()
+	w := newCredWorld(t)
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"--private-key-file", w.keyFile, "--signer", "awskms://alias/a"}, "--private-key-file and --signer are both set"},
+		{map[string]string{"APP_TOKEN_PRIVATE_KEY": "-----BEGIN"}, []string{"--signer", "awskms://alias/a"}, "APP_TOKEN_PRIVATE_KEY and --signer are both set"},
+		{map[string]string{"APP_TOKEN_SIGNER": "awskms://alias/a"}, []string{"--private-key-file", w.keyFile}, "--private-key-file and APP_TOKEN_SIGNER are both set"},
+	} {
+		for _, cmd := range [][]string{{"token", "--owner", "octo-org"}, {"jwt"}, {"credential", "get"}, {"setup-git", "--file", filepath.Join(w.dir, "gitconfig")}} {
+			env := map[string]string{"APP_TOKEN_CLIENT_ID": emulator.WorldClientID, "APP_TOKEN_API_URL": w.api.URL, "HOME": w.env["HOME"]}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			args := append(append([]string{}, cmd...), tc.args...)
+			if cmd[0] == "credential" {
+				args = append(append([]string{"credential"}, tc.args...), "get")
+			}
+			_, _, err := runEnv(t, env, args...)
+			if exitCode(err) != exitUsage || !strings.Contains(errString(err), tc.want) {
+				t.Errorf("%q: exit %d, %v; want a usage error saying %q", args, exitCode(err), err, tc.want)
+			}
+		}
+	}
+	if len(w.em.Requests()) != 0 {
+		t.Errorf("%d requests reached GitHub", len(w.em.Requests()))
+	}
+}
