@@ -5,7 +5,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,6 +202,21 @@ func TestSignerAWSKMS(t *testing.T) {
 		return "http://" + ln.Addr().String()
 	}()
 	k.disable(t, kmsDoomedKeyID)
+	// A role that may read the public key but not sign (kms:GetPublicKey
+	// without kms:Sign): local-kms checks no permissions, so a proxy in
+	// front of it answers Sign as AWS KMS answers a caller without it.
+	target, _ := url.Parse(k.Endpoint)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	noSign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == "TrentService.Sign" {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"__type":"AccessDeniedException","message":"User: arn:aws:sts::111122223333:assumed-role/ci/job is not authorized to perform: kms:Sign on this resource because no identity-based policy allows the kms:Sign action"}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(noSign.Close)
 	for _, tc := range []struct {
 		name, uri string
 		env       map[string]string
@@ -206,7 +226,8 @@ func TestSignerAWSKMS(t *testing.T) {
 		{"the wrong key", "awskms://alias/other-app", nil, exitAuth, `could not verify the app's JWT: check that the signer "awskms://alias/other-app"`},
 		{"the wrong kind of key", "awskms://" + kmsECKeyID, nil, exitAuth, "wrong kind of key"},
 		{"a missing key", "awskms://alias/no-such-key", nil, exitAuth, "no such key"},
-		{"a refused signature", "awskms://" + kmsDoomedKeyID, nil, exitAuth, "refused"},
+		{"a disabled key", "awskms://" + kmsDoomedKeyID, nil, exitAuth, "refused"},
+		{"a refused signature", "awskms://alias/app-token", map[string]string{"AWS_ENDPOINT_URL_KMS": noSign.URL}, exitAuth, "sign signer \"awskms://alias/app-token\": refused"},
 		{"an unreachable KMS", "awskms://alias/app-token", map[string]string{"AWS_ENDPOINT_URL_KMS": closed}, exitError, "unreachable"},
 		{"a malformed URI", "awskms:alias", nil, exitUsage, "invalid signer URI"},
 	} {
