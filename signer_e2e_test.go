@@ -333,17 +333,21 @@ func TestSignerActionUnderNode(t *testing.T) {
 	}
 	k := startKMSWorld(t)
 	w := newActWorld(t)
-	var env []string
-	for _, kv := range runnerEnv(w, t.TempDir(), map[string]string{"owner": "octo-org", "private-key-signer": "awskms://alias/app-token"}) {
-		if !strings.HasPrefix(kv, "INPUT_PRIVATE-KEY=") {
-			env = append(env, kv)
+	toolCache := t.TempDir()
+	stepEnv := func(signer string) []string {
+		var env []string
+		for _, kv := range runnerEnv(w, toolCache, map[string]string{"owner": "octo-org", "private-key-signer": signer}) {
+			if !strings.HasPrefix(kv, "INPUT_PRIVATE-KEY=") {
+				env = append(env, kv)
+			}
 		}
-	}
-	for n, v := range k.with(kmsProcessEnv()) {
-		env = append(env, n+"="+v)
+		for n, v := range k.with(kmsProcessEnv()) {
+			env = append(env, n+"="+v)
+		}
+		return env
 	}
 	cmd := exec.Command(node, runsEntry(t, "main"))
-	cmd.Env = env
+	cmd.Env = stepEnv("awskms://alias/app-token")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("main step: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderrOf(err))
@@ -353,6 +357,22 @@ func TestSignerActionUnderNode(t *testing.T) {
 		t.Fatalf("the output token is not the emulator's; log:\n%s", out)
 	}
 	assertMaskedFirst(t, string(out), token)
+	noSecrets(t, "main step", string(out), stderrOf(err))
+
+	// The launcher's binary is a CGO_ENABLED=0 build: a pkcs11: URI gets
+	// one line saying so (README: what HSM users do), exit code 1.
+	os.WriteFile(filepath.Join(w.dir, "output"), nil, 0o600)
+	pin := filepath.Join(t.TempDir(), "pin")
+	os.WriteFile(pin, []byte(hsmTestPIN), 0o600)
+	cmd = exec.Command(node, runsEntry(t, "main"))
+	cmd.Env = stepEnv("pkcs11:token=app-token;object=app-key?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:" + pin)
+	out, err = cmd.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || strings.Count(string(out), "::error::") != 1 || !strings.Contains(string(out), "built without cgo") {
+		t.Errorf("pkcs11 under the launcher: %v, log:\n%s", err, out)
+	}
+	if len(w.outputs(t)) != 0 {
+		t.Error("outputs written")
+	}
 	noSecrets(t, "main step", string(out), stderrOf(err))
 }
 
