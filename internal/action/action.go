@@ -85,6 +85,7 @@ func Main(ctx context.Context, s Step) error {
 		}
 		key = sg
 		shown := signer.Redact(in.Signer)
+		r.Infof("Signing the app's JWT with the key at %s (private-key-signer).", shown)
 		names = func(setting string) string {
 			if setting == "private-key" {
 				return fmt.Sprintf("private-key-signer (%q)", shown)
