@@ -7,7 +7,9 @@ package action
 
 import (
 	"context"
+	"crypto"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/gitcred"
+	"github.com/org/app-token/internal/signer"
 )
 
 // State names the main step hands to the post step.
@@ -45,6 +48,9 @@ type Step struct {
 	Git gitcred.GitConfig
 	// Now is the clock.
 	Now func() time.Time
+	// OpenSigner opens the signer a private-key-signer URI names; its
+	// errors name the URI redacted.
+	OpenSigner func(ctx context.Context, uri string) (crypto.Signer, error)
 }
 
 // Main runs the main step: it reads and checks the inputs, mints the token,
@@ -55,6 +61,11 @@ type Step struct {
 // does.
 func Main(ctx context.Context, s Step) error {
 	r := s.Runner
+	// A signer URI's only secret is a PIN (pin-value): hidden before
+	// anything else is written.
+	for _, pin := range signer.PINs(r.Input("private-key-signer")) {
+		r.Mask(pin)
+	}
 	if err := r.CheckFiles(); err != nil {
 		return err
 	}
@@ -62,7 +73,29 @@ func Main(ctx context.Context, s Step) error {
 	if err != nil {
 		return err
 	}
-	if in.PrivateKey.Reencoded {
+	var key crypto.Signer
+	names := func(setting string) string { return setting }
+	if in.Signer != "" {
+		sg, err := s.OpenSigner(ctx, in.Signer)
+		if err != nil {
+			return fmt.Errorf("private-key-signer: %w", err)
+		}
+		if c, ok := sg.(io.Closer); ok {
+			defer c.Close()
+		}
+		key = sg
+		shown := signer.Redact(in.Signer)
+		r.Infof("Signing the app's JWT with the key at %s (private-key-signer).", shown)
+		names = func(setting string) string {
+			if setting == "private-key" {
+				return fmt.Sprintf("private-key-signer (%q)", shown)
+			}
+			return setting
+		}
+	} else {
+		key = in.PrivateKey.Key
+	}
+	if in.PrivateKey != nil && in.PrivateKey.Reencoded {
 		// The runner masks the secret as the workflow passed it; the PEM
 		// we decoded from it is another string, so mask that too.
 		r.Mask(in.PrivateKey.PEM)
@@ -74,7 +107,7 @@ func Main(ctx context.Context, s Step) error {
 	if err != nil {
 		return fmt.Errorf("github-api-url: %w", err)
 	}
-	app, err := appauth.New(in.ClientID, in.PrivateKey.Key, s.AppOptions(host, r.Debugf)...)
+	app, err := appauth.New(in.ClientID, key, append(s.AppOptions(host, r.Debugf), appauth.WithNames(names))...)
 	if err != nil {
 		return err
 	}
