@@ -42,6 +42,7 @@ func silent(err error) error {
 func (c *cli) actionStep(r *actionenv.Runner) action.Step {
 	s := action.Step{
 		Runner: r, Getenv: c.getenv, Executable: c.executable, Git: c.gitConfig("--global"), Now: c.now, HTTPClient: c.http,
+		OpenSigner: c.openSigner,
 		// The action names its settings by their inputs in advice.
 		AppOptions: func(host ghhost.Host, debug func(string, ...any)) []appauth.Option {
 			return c.appOptions(host, func(setting string) string { return setting }, debug)

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -41,30 +40,23 @@ func (c *cli) debugf(s *settings, prefix string) func(string, ...any) {
 	return func(format string, args ...any) { fmt.Fprintf(c.stderr, prefix+format+"\n", args...) }
 }
 
-// newApp builds the App the settings name, for host.
-func (c *cli) newApp(s *settings, host ghhost.Host) (*appauth.App, error) {
+// newApp builds the App the settings name, for host, with its key loaded
+// (loadKey: a signer is opened here, once). done releases the key; call it
+// when the command is finished with the App.
+func (c *cli) newApp(ctx context.Context, s *settings, host ghhost.Host) (app *appauth.App, done func(), err error) {
 	if s.issuer() == "" {
-		return nil, usagef("no app given: pass --client-id (or --app-id), or set %s", envClientID)
+		return nil, nil, usagef("no app given: pass --client-id (or --app-id), or set %s", envClientID)
 	}
-	key, err := c.appSigner(s)
+	key, err := c.loadKey(ctx, s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return appauth.New(s.issuer(), key, c.appOptions(host, flagNames, c.debugf(s, "debug: "))...)
-}
-
-// appSigner is the App's private key the settings name: every command
-// that signs as the App loads it here.
-func (c *cli) appSigner(s *settings) (crypto.Signer, error) {
-	raw, name, err := s.key()
+	app, err = appauth.New(s.issuer(), key, c.appOptions(host, key.names, c.debugf(s, "debug: "))...)
 	if err != nil {
-		return nil, err
+		key.Close()
+		return nil, nil, err
 	}
-	key, err := appauth.ParseKey(string(raw))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return key.Key, nil
+	return app, func() { key.Close() }, nil
 }
 
 // appFlags parses the flags of a command that acts as the App, which
@@ -81,12 +73,12 @@ func (c *cli) appFlags(fs *flag.FlagSet, s *settings, args []string) (ghhost.Hos
 }
 
 // appCommand is appFlags, then the App.
-func (c *cli) appCommand(fs *flag.FlagSet, s *settings, args []string) (*appauth.App, error) {
+func (c *cli) appCommand(ctx context.Context, fs *flag.FlagSet, s *settings, args []string) (*appauth.App, func(), error) {
 	host, err := c.appFlags(fs, s, args)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c.newApp(s, host)
+	return c.newApp(ctx, s, host)
 }
 
 func (c *cli) cmdToken(ctx context.Context, args []string) error {
@@ -108,10 +100,16 @@ With --sts-url, a token exchange mints the token as its trust policy
 alone (an organization policy), from the job's OIDC ID token (in a job with
 id-token: write) or --id-token-file; no key or permission is given.
 
+The App's key is a .pem (--private-key-file), or stays in a KMS or HSM that
+signs for it (--signer URI); the AWS SDK and Google's Application Default
+Credentials find their own credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID,
+GOOGLE_APPLICATION_CREDENTIALS, ...).
+
 Examples:
   app-token token --client-id Iv23li... --private-key-file app.pem --owner octo-org
   app-token token --repositories octo-org/alpha,beta --permission contents=read --json
-  app-token token --sts-url https://sts.example.com --identity ci --repositories octo-org/alpha`)
+  app-token token --sts-url https://sts.example.com --identity ci --repositories octo-org/alpha
+  app-token token --client-id Iv23li... --signer awskms://alias/github-app --owner octo-org`)
 	s.registerAppCommand(fs)
 	fs.StringVar(&s.owner, "owner", "", "the `account` (user or organization) the app is installed on")
 	fs.StringVar(&s.repositories, "repositories", "", "narrow the token to these repositories (comma-separated; name or owner/name)")
@@ -139,10 +137,11 @@ Examples:
 		}
 		return c.printToken(tok, asJSON)
 	}
-	app, err := c.newApp(&s, host)
+	app, done, err := c.newApp(ctx, &s, host)
 	if err != nil {
 		return err
 	}
+	defer done()
 	tok, err := app.Mint(ctx, req)
 	if err != nil {
 		return err
@@ -169,10 +168,11 @@ App itself (curl -H "Authorization: Bearer $(app-token jwt ...)"). It is
 valid from 60 seconds ago for 10 minutes.`)
 	s.registerAppCommand(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON: jwt, expires_at")
-	app, err := c.appCommand(fs, &s, args)
+	app, done, err := c.appCommand(ctx, fs, &s, args)
 	if err != nil {
 		return err
 	}
+	defer done()
 	j, exp, err := app.JWT()
 	if err != nil {
 		return err
@@ -190,10 +190,11 @@ func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
 	fs := c.flags("installations", "", "List the App's installations: ID, account, repository selection and permissions.")
 	s.registerAppCommand(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
-	app, err := c.appCommand(fs, &s, args)
+	app, done, err := c.appCommand(ctx, fs, &s, args)
 	if err != nil {
 		return err
 	}
+	defer done()
 	list, err := app.Installations(ctx)
 	if err != nil {
 		return err

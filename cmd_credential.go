@@ -14,6 +14,7 @@ import (
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/gitcred"
+	"github.com/org/app-token/internal/signer"
 	"github.com/org/app-token/internal/userdir"
 )
 
@@ -40,7 +41,8 @@ Set it up with "app-token setup-git", or by hand:
 
 Settings left out of the command line come from the environment:
 APP_TOKEN_CLIENT_ID or APP_TOKEN_APP_ID, APP_TOKEN_PRIVATE_KEY_FILE or
-APP_TOKEN_PRIVATE_KEY (the PEM itself), APP_TOKEN_API_URL (or the web URL,
+APP_TOKEN_PRIVATE_KEY (the PEM itself) or APP_TOKEN_SIGNER (a key in a KMS
+or HSM, as --signer), APP_TOKEN_API_URL (or the web URL,
 APP_TOKEN_GITHUB_URL). Without an API URL, github.com uses
 https://api.github.com, NAME.ghe.com https://api.NAME.ghe.com and any other
 host https://HOST/api/v3.
@@ -139,6 +141,11 @@ func (c *cli) credentialSettings(fs *flag.FlagSet, s *settings, args []string) (
 	if err != nil {
 		return ghhost.Host{}, nil, "", &usageError{msg: err.Error()}
 	}
+	if !s.user {
+		if _, err := s.keyName(); err != nil {
+			return ghhost.Host{}, nil, "", err
+		}
+	}
 	return host, repos, reposOwner, nil
 }
 
@@ -157,24 +164,33 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 		return usagef("credential: give one operation, get, store or erase (git adds it to the helper's command)")
 	}
 	note := func(format string, args ...any) { fmt.Fprintf(c.stderr, "app-token credential: "+format+"\n", args...) }
-	var keyName string
+	// The key is loaded once, and only for a request the helper answers
+	// with an installation token.
+	var key *appKey
+	defer func() {
+		if key != nil {
+			key.Close()
+		}
+	}()
 	cfg := gitcred.Config{
 		Host: host, TokenFile: s.tokenFile,
 		AppID: s.issuer(), Owner: s.owner, Repositories: repos, RepositoriesOwner: reposOwner, Permissions: s.permissions,
+		// Key is the cache's sealing secret (appKey.cacheSecret).
 		Key: func() ([]byte, error) {
 			if s.issuer() == "" {
 				return nil, usagef("credential: no app: pass --client-id or --app-id, or set %s or %s", envClientID, envAppID)
 			}
-			raw, name, err := s.key()
-			keyName = name
-			return raw, err
-		},
-		NewApp: func(raw []byte) (gitcred.Minter, error) {
-			key, _, err := appauth.ParsePrivateKey(string(raw))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", keyName, err)
+			if key == nil {
+				k, err := c.loadKey(ctx, &s)
+				if err != nil {
+					return nil, err
+				}
+				key = k
 			}
-			return appauth.New(s.issuer(), key, c.appOptions(host, flagNames, c.debugf(&s, "app-token credential: "))...)
+			return key.cacheSecret(s.issuer(), host.APIURL())
+		},
+		NewApp: func([]byte) (gitcred.Minter, error) {
+			return appauth.New(s.issuer(), key, c.appOptions(host, key.names, c.debugf(&s, "app-token credential: "))...)
 		},
 		Now: c.now, Debugf: c.debugf(&s, "app-token credential: "), Notef: note,
 	}
@@ -200,7 +216,7 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 	if dir, err := userdir.Find(c.getenv, false, envCacheDir); err != nil {
 		cfg.CacheErr = err
 	} else {
-		cfg.CacheDir = filepath.Join(dir, "git-credential")
+		cfg.CacheDir = s.cacheFolder(dir)
 	}
 	return oneLine(gitcred.Serve(ctx, cfg, fs.Arg(0), c.stdin, c.stdout))
 }
@@ -213,7 +229,8 @@ empty "helper =" line, as "gh auth setup-git" does), adds
 credential.useHttpPath so that git says which repository it wants.
 Settings not given as flags are read from the environment when git runs the
 helper (APP_TOKEN_CLIENT_ID, APP_TOKEN_PRIVATE_KEY_FILE, ...): a job can set
-them once. The private key itself is never written into git's configuration.
+them once. The private key itself is never written into git's configuration;
+a --signer URI is, so it must not hold a PIN (use pin-source=, not pin-value=).
 
 --unset removes the helper and useHttpPath for the host again.
 `
@@ -289,8 +306,8 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 	if s.issuer() == "" && !s.user {
 		fmt.Fprintf(c.stderr, "app-token setup-git: note: no --client-id or --app-id: set %s or %s where git runs\n", envClientID, envAppID)
 	}
-	if s.keyFile == "" && !s.user && s.env(envPrivateKey) == "" && s.env(envPrivateKeyFile) == "" {
-		fmt.Fprintf(c.stderr, "app-token setup-git: note: no --private-key-file: set %s or %s where git runs\n", envPrivateKeyFile, envPrivateKey)
+	if name, _ := s.keyName(); name == "" && !s.user {
+		fmt.Fprintf(c.stderr, "app-token setup-git: note: no --private-key-file or --signer: set %s, %s or %s where git runs\n", envPrivateKeyFile, envPrivateKey, envSigner)
 	}
 	return nil
 }
@@ -317,6 +334,16 @@ func (s *settings) helperArgs(host ghhost.Host) ([]string, error) {
 			return nil, usagef("setup-git: --private-key-file: %v", err)
 		}
 		add("--private-key-file", abs)
+	}
+	if s.signer != "" && s.given["signer"] {
+		if signer.Redact(s.signer) != s.signer {
+			return nil, usagef("setup-git: --signer %q holds a PIN (pin-value), which git's configuration would keep in plain text: use pin-source=file:/path/to/pin", signer.Redact(s.signer))
+		}
+		uri, err := absSignerURI(s.signer)
+		if err != nil {
+			return nil, usagef("setup-git: --signer: %v", err)
+		}
+		add("--signer", uri)
 	}
 	add("--api-url", s.apiURL)
 	switch {

@@ -30,7 +30,7 @@ type exchange struct {
 // exchangeRefused are the flags no command takes with --sts-url: the
 // exchange holds the key and finds the installation, and the policy
 // decides the permissions.
-var exchangeRefused = []string{"private-key-file", "client-id", "app-id", "installation-id", "permission"}
+var exchangeRefused = []string{"private-key-file", "signer", "client-id", "app-id", "installation-id", "permission"}
 
 // exchangeSettings checks the exchange settings of a command given
 // --sts-url: an identity, and none of exchangeRefused or refused.

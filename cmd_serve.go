@@ -82,10 +82,11 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	if len(issuers) == 0 {
 		issuers = serveStrings{host.ActionsIssuer()}
 	}
-	key, err := c.appSigner(&s)
+	key, err := c.loadKey(ctx, &s)
 	if err != nil {
 		return err
 	}
+	defer key.Close()
 
 	level := slog.LevelInfo
 	if s.debug {

@@ -8,6 +8,7 @@ import (
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/gitcred"
 	"github.com/org/app-token/internal/oauth"
+	"github.com/org/app-token/internal/signer"
 	"github.com/org/app-token/internal/signin"
 	"github.com/org/app-token/internal/stsclient"
 )
@@ -53,6 +54,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue), errors.Is(err, signin.ErrSetting), errors.Is(err, stsclient.ErrNoIDTokenRequest):
 		return exitUsage
+	case signerFailure(err) != 0:
+		return signerFailure(err)
 	case errors.As(err, &ae), errors.Is(err, errSilentAuth), isAuthFailure(err):
 		return exitAuth
 	default:
@@ -73,6 +76,25 @@ func isAuthFailure(err error) bool {
 	var se *stsclient.Error
 	return errors.As(err, &ae) && ae.IsAuth() || errors.As(err, &ke) || errors.As(err, &oe) || errors.As(err, &se) && se.IsAuth() ||
 		errors.Is(err, gitcred.ErrTokenExpired) || errors.Is(err, oauth.ErrSignInAgain) || errors.Is(err, signin.ErrSignedOut)
+}
+
+// signerFailure is the exit code of a signer's failure (0 when err is not
+// one): a malformed URI is a usage error; a key the KMS or HSM refuses,
+// does not have, or holds of the wrong kind is an authentication failure;
+// a signer that cannot be reached, or fails otherwise, is an error.
+func signerFailure(err error) int {
+	var se *signer.Error
+	if !errors.As(err, &se) {
+		return 0
+	}
+	switch se.Kind {
+	case signer.Invalid:
+		return exitUsage
+	case signer.Refused, signer.NotFound, signer.WrongKey:
+		return exitAuth
+	default:
+		return exitError
+	}
 }
 
 // oneLine keeps err's meaning (and exit code) with its message on one line,

@@ -19,6 +19,7 @@ const (
 	envAppID          = "APP_TOKEN_APP_ID"
 	envPrivateKey     = "APP_TOKEN_PRIVATE_KEY" // the PEM itself
 	envPrivateKeyFile = "APP_TOKEN_PRIVATE_KEY_FILE"
+	envSigner         = "APP_TOKEN_SIGNER" // a signer URI, instead of a key
 	envClientSecret   = "APP_TOKEN_CLIENT_SECRET"
 	envGitHubURL      = "APP_TOKEN_GITHUB_URL"
 	envAPIURL         = "APP_TOKEN_API_URL"
@@ -40,7 +41,7 @@ const (
 // flagEnv is the environment variable behind each flag that has one.
 var flagEnv = map[string]string{
 	"client-id": envClientID, "app-id": envAppID, "client-secret": envClientSecret,
-	"github-url": envGitHubURL, "api-url": envAPIURL,
+	"github-url": envGitHubURL, "api-url": envAPIURL, "signer": envSigner,
 	"sts-url": envSTSURL, "identity": envSTSIdentity, "id-token-file": envIDTokenFile,
 	// Not flags, named in the sign-in commands' advice.
 	"store": envStore, "store-key": envStoreKey,
@@ -50,6 +51,7 @@ var flagEnv = map[string]string{
 // first, then the environment (resolve).
 type settings struct {
 	clientID, appID, keyFile, clientSecret string
+	signer                                 string // a signer URI (signer.Open)
 	githubURL, apiURL, host                string
 	owner, repositories                    string
 	enterprise                             string
@@ -70,6 +72,7 @@ func (s *settings) registerApp(fs *flag.FlagSet, apiDefault string) {
 	fs.StringVar(&s.clientID, "client-id", "", "the GitHub App's client ID (default $"+envClientID+")")
 	fs.StringVar(&s.appID, "app-id", "", "the GitHub App's numeric app ID, instead of the client ID (default $"+envAppID+")")
 	fs.StringVar(&s.keyFile, "private-key-file", "", "the App's private key `file` (.pem) (default $"+envPrivateKeyFile+", or the PEM in $"+envPrivateKey+")")
+	fs.StringVar(&s.signer, "signer", "", "sign the App's JWTs with the key this `URI` names, instead of a private key: awskms://KEY, gcpkms://projects/..., pkcs11:... or file:PATH (default $"+envSigner+")")
 	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL`: https://HOST/api/v3 for GitHub Enterprise Server (default $"+envAPIURL+", else "+apiDefault+")")
 }
 
@@ -117,9 +120,10 @@ func (s *settings) resolve(fs *flag.FlagSet, getenv func(string) string) {
 	fill(&s.clientSecret, "client-secret")
 	fill(&s.githubURL, "github-url")
 	fill(&s.apiURL, "api-url")
+	fill(&s.signer, "signer")
 	// A key or App on the command line wins over an exchange in the
 	// environment (flags win).
-	if !s.given["private-key-file"] && !s.given["client-id"] && !s.given["app-id"] {
+	if !s.given["private-key-file"] && !s.given["signer"] && !s.given["client-id"] && !s.given["app-id"] {
 		fill(&s.stsURL, "sts-url")
 	}
 	fill(&s.identity, "identity")

@@ -7,7 +7,9 @@ package action
 
 import (
 	"context"
+	"crypto"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/gitcred"
+	"github.com/org/app-token/internal/signer"
 	"github.com/org/app-token/internal/stsclient"
 )
 
@@ -50,6 +53,9 @@ type Step struct {
 	// HTTPClient carries the requests to the runner's ID-token endpoint
 	// and to the token exchange.
 	HTTPClient *http.Client
+	// OpenSigner opens the signer a private-key-signer URI names; its
+	// errors name the URI redacted.
+	OpenSigner func(ctx context.Context, uri string) (crypto.Signer, error)
 }
 
 // Main runs the main step: it reads and checks the inputs, mints the token,
@@ -60,6 +66,11 @@ type Step struct {
 // does.
 func Main(ctx context.Context, s Step) error {
 	r := s.Runner
+	// A signer URI's only secret is a PIN (pin-value): hidden before
+	// anything else is written.
+	for _, pin := range signer.PINs(r.Input("private-key-signer")) {
+		r.Mask(pin)
+	}
 	if err := r.CheckFiles(); err != nil {
 		return err
 	}
@@ -94,7 +105,29 @@ func Main(ctx context.Context, s Step) error {
 			return "", "", state, err
 		}
 	} else {
-		app, err := appauth.New(in.ClientID, in.PrivateKey.Key, s.AppOptions(host, r.Debugf)...)
+		var key crypto.Signer
+		names := func(setting string) string { return setting }
+		if in.Signer != "" {
+			sg, err := s.OpenSigner(ctx, in.Signer)
+			if err != nil {
+				return fmt.Errorf("private-key-signer: %w", err)
+			}
+			if c, ok := sg.(io.Closer); ok {
+				defer c.Close()
+			}
+			key = sg
+			shown := signer.Redact(in.Signer)
+			r.Infof("Signing the app's JWT with the key at %s (private-key-signer).", shown)
+			names = func(setting string) string {
+				if setting == "private-key" {
+					return fmt.Sprintf("private-key-signer (%q)", shown)
+				}
+				return setting
+			}
+		} else {
+			key = in.PrivateKey.Key
+		}
+		app, err := appauth.New(in.ClientID, key, append(s.AppOptions(host, r.Debugf), appauth.WithNames(names))...)
 		if err != nil {
 			return err
 		}

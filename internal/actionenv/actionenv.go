@@ -167,8 +167,13 @@ type Inputs struct {
 	// Warnings are problems that do not stop the step (deprecated inputs).
 	Warnings []string
 
-	// PrivateKey holds the parsed key and the PEM text it came in as.
+	// PrivateKey holds the parsed key and the PEM text it came in as; nil
+	// when Signer is set.
 	PrivateKey *appauth.ParsedKey
+	// Signer is private-key-signer, a signer URI (signer.Open opens it),
+	// as given: it may hold a PIN, so show it only redacted. Exactly one
+	// of PrivateKey and Signer is set.
+	Signer string
 
 	Owner          string
 	Repositories   []string
@@ -250,8 +255,13 @@ func (r *Runner) ParseInputs(environ []string) (*Inputs, error) {
 		add(errors.New("client-id: missing: set client-id to the app's client ID (on the app's settings page; app-id also works)"))
 	}
 
-	if raw := r.getenv("INPUT_PRIVATE-KEY"); strings.TrimSpace(raw) == "" {
-		add(errors.New("private-key: missing: pass the app's private key, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}"))
+	in.Signer = r.Input("private-key-signer")
+	if raw := r.getenv("INPUT_PRIVATE-KEY"); strings.TrimSpace(raw) != "" && in.Signer != "" {
+		add(errors.New("private-key and private-key-signer are both set: give one (a signer keeps the app's key in a KMS or HSM; private-key is the .pem itself)"))
+	} else if in.Signer != "" {
+		// Opened by the caller: reading the inputs does no I/O.
+	} else if strings.TrimSpace(raw) == "" {
+		add(errors.New("private-key: missing: pass the app's private key, e.g. private-key: ${{ secrets.APP_PRIVATE_KEY }}, or name a key in a KMS or HSM with private-key-signer"))
 	} else if k, err := appauth.ParseKey(raw); err != nil {
 		add(fmt.Errorf("private-key: %w", err))
 	} else {
@@ -332,7 +342,7 @@ func (r *Runner) parseExchangeInputs(environ []string) (*Inputs, error) {
 	if in.Identity = r.Input("identity"); in.Identity == "" {
 		add(errors.New("identity: missing: with sts-url, name the trust policy to use (NAME of .github/chainguard/NAME.sts.yaml)"))
 	}
-	for _, name := range []string{"private-key", "client-id", "app-id", "installation-id", "enterprise"} {
+	for _, name := range []string{"private-key", "private-key-signer", "client-id", "app-id", "installation-id", "enterprise"} {
 		if strings.TrimSpace(r.getenv("INPUT_"+strings.ToUpper(name))) != "" {
 			add(fmt.Errorf("%s: not with sts-url: the token exchange holds the App's key and finds the installation; drop %s (or drop sts-url)", name, name))
 		}

@@ -74,3 +74,31 @@ func TestParseInputsPermissionLevels(t *testing.T) {
 		t.Errorf("artifact_metadata refused: %v", err)
 	}
 }
+
+func TestParseInputsSigner(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"INPUT_CLIENT-ID": "Iv23li", "GITHUB_REPOSITORY": "octo-org/alpha"}
+	with := func(kv ...string) map[string]string {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			env[kv[i]] = kv[i+1]
+		}
+		return env
+	}
+	r, _ := runner(t, with("INPUT_PRIVATE-KEY-SIGNER", " awskms://alias/octo-app "))
+	in, err := r.ParseInputs(nil)
+	if err != nil || in.Signer != "awskms://alias/octo-app" || in.PrivateKey != nil {
+		t.Errorf("signer alone: %+v, %v", in, err)
+	}
+	r, _ = runner(t, with("INPUT_PRIVATE-KEY-SIGNER", "awskms://alias/octo-app", "INPUT_PRIVATE-KEY", testPEM()))
+	if in, err := r.ParseInputs(nil); in != nil || err == nil || !strings.Contains(err.Error(), "private-key and private-key-signer are both set") {
+		t.Errorf("both: %v", err)
+	}
+	r, _ = runner(t, with())
+	if _, err := r.ParseInputs(nil); err == nil || !strings.Contains(err.Error(), "private-key: missing") || !strings.Contains(err.Error(), "private-key-signer") {
+		t.Errorf("neither: %v", err)
+	}
+}

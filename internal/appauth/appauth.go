@@ -239,10 +239,17 @@ func (a *App) JWT() (string, time.Time, error) {
 	})
 	s, err := tok.SignedString(a.key)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("sign JWT: %w", err)
+		return "", time.Time{}, &signError{err}
 	}
 	return s, exp, nil
 }
+
+// signError is a failure to sign the App's JWT: the key's (a KMS or HSM
+// refusing, say), not GitHub's, so apiError passes it through as it is.
+type signError struct{ err error }
+
+func (e *signError) Error() string { return "sign JWT: " + e.err.Error() }
+func (e *signError) Unwrap() error { return e.err }
 
 // jwtReuseMargin is how long before its exp a JWT is no longer reused.
 const jwtReuseMargin = time.Minute

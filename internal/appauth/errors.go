@@ -44,6 +44,10 @@ func (a *App) apiError(resp *github.Response, err error, specific func(status in
 		if errors.As(err, &rl) {
 			return rl
 		}
+		var se *signError
+		if errors.As(err, &se) {
+			return se
+		}
 		return fmt.Errorf("reach GitHub at %s: %w", a.apiURL.Host, unwrapURLError(err))
 	}
 	e := &APIError{Status: er.Response.StatusCode, Message: er.Message, DocumentationURL: er.DocumentationURL}

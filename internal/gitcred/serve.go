@@ -53,10 +53,12 @@ type Config struct {
 	Repositories      []string
 	RepositoriesOwner string
 	Permissions       map[string]string
-	// Key returns the App's private key as given. It is called only for a
-	// request Serve answers with an installation token, and its error is
-	// returned as it is (so the caller decides what a missing App or key
-	// means).
+	// Key returns the secret the token cache is sealed with: the App's
+	// private key as given, or for a key the caller cannot read (a KMS or
+	// HSM) a secret only the key's holder can compute. It is called only
+	// for a request Serve answers with an installation token, and its
+	// error is returned as it is (so the caller decides what a missing App
+	// or key means).
 	Key func() ([]byte, error)
 	// NewApp returns the App signing with key. It is called only when the
 	// cache cannot answer, so that a warm get parses no key.

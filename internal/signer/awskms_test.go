@@ -1,19 +1,10 @@
 package signer
 
 import (
-	"bufio"
 	"crypto"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/org/app-token/internal/signer/signertest"
 )
 
 // The AWS tests run the real AWS SDK against local-kms
@@ -30,8 +22,8 @@ import (
 // PKCS#8 keys: it signs with them as AWS KMS signs with imported material.
 
 const (
-	lkmsRegion  = "eu-west-2"
-	lkmsAccount = "111122223333"
+	lkmsRegion  = signertest.KMSRegion
+	lkmsAccount = signertest.KMSAccount
 	appKeyID    = "6e0b1c8a-0000-4000-8000-000000000001"
 	ecKeyID     = "6e0b1c8a-0000-4000-8000-000000000002"
 	cryptKeyID  = "6e0b1c8a-0000-4000-8000-000000000003"
@@ -42,19 +34,11 @@ const (
 	awsSecret    = "s3cr3t-aws-key-never-shown-0123456789"
 )
 
-// localKMS is one local-kms process, started on a free loopback port.
+// localKMS is one local-kms process (signertest), counting requests.
 type localKMS struct {
 	endpoint string
 	mu       sync.Mutex
 	targets  []string // X-Amz-Target of each request, in order
-}
-
-func indent(s string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
-		b.WriteString("          " + l + "\n")
-	}
-	return b.String()
 }
 
 // startLocalKMS starts local-kms seeded with the App's key (SIGN_VERIFY, with
@@ -62,67 +46,13 @@ func indent(s string) string {
 // disable, and stops it when t ends.
 func startLocalKMS(t testing.TB) *localKMS {
 	t.Helper()
-	bin := goTool(t, "local-kms", "github.com/nsmithuk/local-kms")
-	dir := t.TempDir()
-	rsaKey := func(id, usage string, k *rsa.PrivateKey) string {
-		return fmt.Sprintf("      - Metadata:\n          KeyId: %s\n          KeyUsage: %s\n        PrivateKeyPem: |\n%s", id, usage, indent(pkcs8PEM(t, k)))
-	}
-	// local-kms reads ECC keys as SEC 1 ("EC PRIVATE KEY") PEMs.
-	ecDER, err := x509.MarshalECPrivateKey(ecKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ecPEM := string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: ecDER}))
-	seed := "Keys:\n  Asymmetric:\n    Rsa:\n" +
-		rsaKey(appKeyID, "SIGN_VERIFY", appKey()) +
-		rsaKey(cryptKeyID, "ENCRYPT_DECRYPT", otherKey()) +
-		rsaKey(doomedKeyID, "SIGN_VERIFY", otherKey()) +
-		"    Ecc:\n" + fmt.Sprintf("      - Metadata:\n          KeyId: %s\n          KeyUsage: SIGN_VERIFY\n        PrivateKeyPem: |\n%s", ecKeyID, indent(ecPEM)) +
-		"Aliases:\n  - AliasName: alias/app-token\n    TargetKeyId: " + appKeyID + "\n"
-	seedPath := filepath.Join(dir, "seed.yaml")
-	if err := os.WriteFile(seedPath, []byte(seed), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// local-kms has no setting for its listening address: it listens on
-	// all interfaces, on the port the system picks for PORT=0, and says
-	// which in its log. The tests only ever connect to 127.0.0.1.
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PORT=0", "KMS_SEED_PATH="+seedPath, "KMS_DATA_PATH="+filepath.Join(dir, "data"),
-		"KMS_REGION="+lkmsRegion, "KMS_ACCOUNT_ID="+lkmsAccount)
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		pw.Close()
-	})
-	started := regexp.MustCompile(`Local KMS started on [0-9.]*:(\d+)`)
-	portc := make(chan string, 1)
-	var log strings.Builder
-	var logMu sync.Mutex
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			logMu.Lock()
-			log.WriteString(sc.Text() + "\n")
-			logMu.Unlock()
-			if m := started.FindStringSubmatch(sc.Text()); m != nil {
-				portc <- m[1]
-			}
-		}
-	}()
-	select {
-	case port := <-portc:
-		return &localKMS{endpoint: "http://127.0.0.1:" + port}
-	case <-time.After(30 * time.Second):
-		logMu.Lock()
-		defer logMu.Unlock()
-		t.Fatalf("local-kms did not start within 30s:\n%s", log.String())
-		return nil
-	}
+	l := signertest.StartLocalKMS(t, []signertest.KMSKey{
+		{ID: appKeyID, Usage: "SIGN_VERIFY", Key: appKey()},
+		{ID: cryptKeyID, Usage: "ENCRYPT_DECRYPT", Key: otherKey()},
+		{ID: doomedKeyID, Usage: "SIGN_VERIFY", Key: otherKey()},
+		{ID: ecKeyID, Usage: "SIGN_VERIFY", Key: ecKey()},
+	}, map[string]string{"alias/app-token": appKeyID})
+	return &localKMS{endpoint: l.Endpoint}
 }
 
 func (l *localKMS) RoundTrip(r *http.Request) (*http.Response, error) {

@@ -146,28 +146,47 @@ const redacted = "REDACTED"
 // malformed URIs too: the path's attributes end at ";", the query's (after
 // the first "?") at "&".
 func Redact(uri string) string {
-	scheme, rest, ok := strings.Cut(uri, ":")
-	if !ok || !strings.EqualFold(strings.TrimSpace(scheme), "pkcs11") {
-		return uri
-	}
-	path, query, hasQuery := strings.Cut(rest, "?")
-	out := scheme + ":" + redactAttrs(path, ";")
-	if hasQuery {
-		out += "?" + redactAttrs(query, "&")
-	}
+	out, _ := redact(uri)
 	return out
 }
 
-func redactAttrs(s, sep string) string {
+// PINs returns the PINs uri holds, the values Redact replaces, each as
+// written and, when different, percent-decoded: what a log must mask.
+func PINs(uri string) []string {
+	_, pins := redact(uri)
+	return pins
+}
+
+func redact(uri string) (string, []string) {
+	scheme, rest, ok := strings.Cut(uri, ":")
+	if !ok || !strings.EqualFold(strings.TrimSpace(scheme), "pkcs11") {
+		return uri, nil
+	}
+	var pins []string
+	path, query, hasQuery := strings.Cut(rest, "?")
+	out := scheme + ":" + redactAttrs(path, ";", &pins)
+	if hasQuery {
+		out += "?" + redactAttrs(query, "&", &pins)
+	}
+	return out, pins
+}
+
+func redactAttrs(s, sep string, pins *[]string) string {
 	attrs := strings.Split(s, sep)
 	for i, a := range attrs {
-		name, _, hasValue := strings.Cut(a, "=")
+		name, value, hasValue := strings.Cut(a, "=")
 		if n, err := url.PathUnescape(name); err == nil {
 			name = n
 		}
 		name = strings.ToLower(strings.TrimSpace(name))
 		if hasValue && strings.Contains(name, "pin") && !strings.Contains(name, "source") {
 			attrs[i] = a[:strings.IndexByte(a, '=')+1] + redacted
+			if value != "" {
+				*pins = append(*pins, value)
+			}
+			if v, err := url.PathUnescape(value); err == nil && v != value && v != "" {
+				*pins = append(*pins, v)
+			}
 		}
 	}
 	return strings.Join(attrs, sep)

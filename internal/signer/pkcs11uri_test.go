@@ -2,6 +2,7 @@ package signer
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -120,6 +121,21 @@ func TestRedact(t *testing.T) {
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPINs(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string][]string{
+		"pkcs11:token=t?pin-value=1234&module-path=/m": {"1234"},
+		"pkcs11:token=t;pin-value=12%2534":             {"12%2534", "12%34"},
+		"pkcs11:token=t?pin-source=/etc/pin":           nil,
+		"pkcs11:token=t?pin-value=":                    nil,
+		"awskms://alias/pin-value=x":                   nil,
+	} {
+		if got := PINs(in); !slices.Equal(got, want) {
+			t.Errorf("PINs(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

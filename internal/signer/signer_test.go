@@ -8,8 +8,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
@@ -25,6 +23,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/emulator"
+	"github.com/org/app-token/internal/signer/signertest"
 )
 
 // Keys are generated once per test binary; no PEM is committed.
@@ -50,14 +49,7 @@ func mustRSA(bits int) *rsa.PrivateKey {
 }
 
 // pkcs8PEM is key as a PKCS#8 PEM.
-func pkcs8PEM(t testing.TB, key crypto.PrivateKey) string {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-}
+var pkcs8PEM = signertest.PKCS8PEM
 
 func noWait(context.Context, time.Duration) error { return nil }
 
