@@ -8,12 +8,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/ghhost"
+	"github.com/org/app-token/internal/oauth"
+	"golang.org/x/term"
 )
 
 // appOptions are the appauth options every command shares: the one HTTP
@@ -42,8 +45,11 @@ func (c *cli) debugf(s *settings, prefix string) func(string, ...any) {
 
 // newApp builds the App the settings name, for host.
 func (c *cli) newApp(s *settings, host ghhost.Host) (*appauth.App, error) {
+	if err := s.checkApp(); err != nil {
+		return nil, err
+	}
 	if s.issuer() == "" {
-		return nil, usagef("no app given: pass --client-id (or --app-id), or set %s", envClientID)
+		return nil, usagef("no app given: pass --client-id (or --app-id), or set %s (or %s)", envClientID, envAppID)
 	}
 	raw, name, err := s.key()
 	if err != nil {
@@ -53,7 +59,7 @@ func (c *cli) newApp(s *settings, host ghhost.Host) (*appauth.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return appauth.New(s.issuer(), key.Key, c.appOptions(host, flagNames, c.debugf(s, "debug: "))...)
+	return appauth.New(s.issuer(), key.Key, c.appOptions(host, s.names, c.debugf(s, "debug: "))...)
 }
 
 // appFlags parses the flags of a command that acts as the App, which
@@ -95,8 +101,8 @@ Examples:
   app-token token --repositories octo-org/alpha,beta --permission contents=read --json`)
 	s.registerAppCommand(fs)
 	fs.StringVar(&s.owner, "owner", "", "the `account` (user or organization) the app is installed on")
-	fs.StringVar(&s.repositories, "repositories", "", "narrow the token to these repositories (comma-separated; name or owner/name)")
-	fs.Var(&s.permissions, "permission", "narrow the token to `name=level` (repeatable), e.g. contents=read")
+	fs.StringVar(&s.repositories, "repositories", "", "narrow the token to these `repositories` (comma-separated; name or owner/name)")
+	fs.Var(&s.permissions, "permission", "narrow the token to `name=level` (repeatable, or comma-separated: contents=read,issues=write)")
 	fs.Int64Var(&s.installationID, "installation-id", 0, "use this installation `ID` directly (one request instead of two)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON: token, expires_at, installation_id, app_slug, permissions, repositories")
 	host, err := c.appFlags(fs, &s, args)
@@ -203,31 +209,90 @@ func permissionSummary(p map[string]string) string {
 
 func (c *cli) cmdRevoke(ctx context.Context, args []string) error {
 	var s settings
-	fs := c.flags("revoke", "", `Revoke an installation access token. The token is read from stdin (so that it
-stays out of the process list and shell history):
+	fs := c.flags("revoke", "", `Revoke an installation access token (ghs_...) or a user access token
+(ghu_..., gho_...). The token is read from stdin, so that it stays out of
+the process list and shell history; on a terminal app-token asks for it
+without echoing it:
 
   app-token token --owner octo-org ... > token.txt
-  app-token revoke < token.txt`)
+  app-token revoke < token.txt
+
+An installation token revokes itself (DELETE /installation/token). A user
+token is revoked by its app (DELETE /applications/{client_id}/token), which
+needs the app's client ID and client secret.`)
 	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL` (default $"+envAPIURL+", else "+ghhost.DefaultAPIURL+")")
+	fs.StringVar(&s.clientID, "client-id", "", "for a user token: the app's client `ID` (default $"+envClientID+")")
+	fs.StringVar(&s.clientSecret, "client-secret", "", "for a user token: the app's client `secret` (default $"+envClientSecret+")")
+	fs.BoolVar(&s.debug, "debug", false, "print each request (method, path, status, time) on stderr; never secrets (or set "+envDebug+"=1)")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usagef("revoke takes the token on stdin, not as an argument (an argument lands in shell history and the process list): app-token revoke < token.txt")
+	}
 	s.resolve(fs, c.getenv)
+	c.debugHTTP(&s)
 	host, err := s.ghHost()
 	if err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(io.LimitReader(c.stdin, 1<<16)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	token, err := c.readSecret("Token to revoke: ")
+	if err != nil {
 		return fmt.Errorf("read the token from stdin: %w", err)
 	}
-	token := strings.TrimSpace(line)
 	if token == "" {
 		return usagef("revoke: no token on stdin: pipe the token in (app-token revoke < token.txt)")
+	}
+	if isUserToken(token) {
+		return c.revokeUserToken(ctx, &s, host, token)
 	}
 	if err := appauth.Revoke(ctx, token, c.appOptions(host, flagNames, nil)...); err != nil {
 		return fmt.Errorf("revoke: %w", err)
 	}
 	fmt.Fprintln(c.stderr, "Token revoked.")
 	return nil
+}
+
+// isUserToken reports the prefixes of user access tokens: ghu_ (a GitHub
+// App's) and gho_ (an OAuth App's)
+// (https://github.blog/engineering/platform-security/behind-githubs-new-authentication-token-formats/).
+func isUserToken(token string) bool {
+	return strings.HasPrefix(token, "ghu_") || strings.HasPrefix(token, "gho_")
+}
+
+// revokeUserToken revokes a user access token as its app:
+// DELETE /applications/{client_id}/token with the client secret.
+func (c *cli) revokeUserToken(ctx context.Context, s *settings, host ghhost.Host, token string) error {
+	if s.clientID == "" || s.clientSecret == "" {
+		return usagef("revoke: a user token (ghu_...) is revoked by its app: pass --client-id and --client-secret, or set %s and %s (or run app-token logout --revoke if you signed in with app-token login)", envClientID, envClientSecret)
+	}
+	client, err := oauth.New(oauth.Config{ClientID: s.clientID, ClientSecret: s.clientSecret, GitHubURL: host.WebURL(), APIURL: host.APIURL()},
+		oauth.WithHTTPClient(c.http), oauth.WithClock(c.now), oauth.WithWait(c.wait))
+	if err != nil {
+		return err
+	}
+	switch err := client.Revoke(ctx, token); {
+	case errors.Is(err, oauth.ErrTokenUnknown):
+		return &authError{fmt.Errorf("revoke: GitHub does not know the token for client %s: it was already revoked or expired, belongs to another app, or the client secret is not this app's", s.clientID)}
+	case err != nil:
+		return fmt.Errorf("revoke: %w", err)
+	}
+	fmt.Fprintln(c.stderr, "Token revoked.")
+	return nil
+}
+
+// readSecret reads one line from stdin: on a terminal after prompt on
+// stderr, without echo.
+func (c *cli) readSecret(prompt string) (string, error) {
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(c.stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.stderr)
+		return strings.TrimSpace(string(b)), err
+	}
+	line, err := bufio.NewReader(io.LimitReader(c.stdin, 1<<16)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
 }

@@ -107,6 +107,7 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 	fs := c.flags("login", "", loginHelp)
 	var f settings
 	f.registerSignIn(fs, true)
+	explain(fs, "client-secret", "needed by --web only")
 	device := fs.Bool("device", false, "sign in with the device flow: enter a code on any device with a browser (the default)")
 	web := fs.Bool("web", false, "sign in with this machine's browser (loopback redirect with PKCE); needs the client secret")
 	scopes := fs.String("scopes", "", "OAuth App `scopes`, comma- or space-separated (GitHub Apps ignore scopes: their permissions apply)")
@@ -122,6 +123,7 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 		return usagef("--device and --web exclude each other: pick one")
 	}
 	f.resolve(fs, c.getenv)
+	c.debugHTTP(&f)
 	t, err := f.ghHost()
 	if err != nil {
 		return err
@@ -152,6 +154,7 @@ func (c *cli) signInQuery(fs *flag.FlagSet, f *settings, args []string) (signin.
 		return signin.Query{}, nil, usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
 	}
 	f.resolve(fs, c.getenv)
+	c.debugHTTP(f)
 	t, err := f.ghHost()
 	if err != nil {
 		return signin.Query{}, nil, err
@@ -182,6 +185,7 @@ func (c *cli) cmdUserToken(ctx context.Context, args []string) error {
 	fs := c.flags("user-token", "", userTokenHelp)
 	var f settings
 	f.registerSignIn(fs, true)
+	explain(fs, "client-secret", "needed only to refresh a token from a web sign-in whose secret was not stored")
 	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
 		return err
@@ -198,6 +202,7 @@ func (c *cli) cmdLogout(ctx context.Context, args []string) error {
 	fs := c.flags("logout", "", logoutHelp)
 	var f settings
 	f.registerSignIn(fs, true)
+	explain(fs, "client-secret", "needed by --revoke when it was not stored at sign-in")
 	revoke := fs.Bool("revoke", false, "also revoke the access token on GitHub (needs the client secret)")
 	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
