@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -267,17 +269,132 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// TestEmulatorCommand: app-token emulator's files set up every command
+// that talks to GitHub, token to credential; its banner says what to do
+// (golden), it logs each request without secrets, it answers / with what it
+// is, and without --dir it removes its key on exit (issue 11, finding 1).
 func TestEmulatorCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	var out syncBuffer
+	out, log, url, stop := startEmulator(t, "--dir", dir, "--clock-offset", "90s", "--fault", "GET /app/installations=503")
+	env := readEnvFile(t, filepath.Join(dir, "emulator.env"))
+	env["HOME"], env["XDG_CONFIG_HOME"] = dir, filepath.Join(dir, "xdg")
+
+	tok, stderr, err := runEnv(t, env, "token", "--owner", "octo-org")
+	if err != nil || len(strings.TrimSpace(tok)) < 40 {
+		t.Errorf("token: %v %s", err, stderr)
+	}
+	// The injected 503 is retried (runEnv's waits are instant).
+	if list, stderr, err := runEnv(t, env, "installations"); err != nil || !strings.Contains(list, "octo-org") {
+		t.Errorf("installations: %v %s", err, stderr)
+	}
+	// Signed out, the advice names the emulator with its scheme.
+	_, _, err = runEnv(t, env, "status")
+	wantExit(t, err, exitAuth, "app-token login --client-id <the app's client ID> --github-url "+url)
+	// A person signs in: the code is approved on the device page as the
+	// banner says.
+	var loginErr syncBuffer
+	c := newCLI(func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &loginErr)
+	// Real waits: the emulator's clock is real time, and it answers
+	// slow_down to polls faster than the interval (5 s) as GitHub does.
+	c.wait = sleepCtx
+	loginDone := make(chan error, 1)
+	go func() { loginDone <- c.run(t.Context(), []string{"login"}) }()
+	code := ""
+	for deadline := time.Now().Add(10 * time.Second); code == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := regexp.MustCompile(`one-time code:\s+(\S+)`).FindStringSubmatch(loginErr.String()); m != nil {
+			code = m[1]
+		}
+	}
+	if !strings.Contains(loginErr.String(), url+"/login/device") {
+		t.Errorf("login does not send the person to the emulator's device page:\n%s", loginErr.String())
+	}
+	resp, err := http.PostForm(url+"/login/device", neturl.Values{"user_code": {code}, "login": {emulator.WorldUser}, "action": {"approve"}})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("approve %q: %v %v", code, err, resp)
+	}
+	resp.Body.Close()
+	if err := <-loginDone; err != nil {
+		t.Fatalf("login: %v\n%s", err, loginErr.String())
+	}
+	for _, args := range [][]string{{"status"}, {"user-token"}, {"setup-git", "--file", filepath.Join(dir, "gitconfig")}, {"logout", "--revoke"}} {
+		if _, stderr, err := runEnv(t, env, args...); err != nil {
+			t.Errorf("%s: %v %s", args[0], err, stderr)
+		}
+	}
+	var credOut, credErr bytes.Buffer
+	c = newCLI(func(k string) string { return env[k] }, strings.NewReader("protocol=http\nhost="+strings.TrimPrefix(url, "http://")+"\npath=octo-org/alpha.git\n\n"), &credOut, &credErr)
+	if err := c.run(t.Context(), []string{"credential", "get"}); err != nil || !strings.Contains(credOut.String(), "password=ghs_") {
+		t.Errorf("credential get: %v %q", err, credErr.String())
+	}
+
+	for _, path := range []string{"/", "/api/v3/app"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if path == "/" && (resp.StatusCode != 200 || !strings.Contains(string(body), "offline GitHub emulator")) {
+			t.Errorf("GET / = %d %q", resp.StatusCode, body)
+		}
+	}
+	secrets, _ := os.ReadFile(filepath.Join(dir, "act.secrets"))
+	if !strings.Contains(string(secrets), "APP_PRIVATE_KEY=") || strings.Contains(out.String(), "PRIVATE KEY-----") {
+		t.Error("secrets file lacks the key, or the key was printed")
+	}
+	for _, f := range []string{"act.secrets", "act.vars", "emulator.env", "emulator-app.pem"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm()&0o077 != 0 && os.PathSeparator == '/' {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	stop()
+	golden(t, "emulator-banner", out.String(), dir)
+	logText := log.String()
+	for _, re := range []string{
+		`(?m)^\d\d:\d\d:\d\d POST\s+/app/installations/101/access_tokens\s+201 \d+\.\dms$`,
+		`(?m)^\d\d:\d\d:\d\d GET\s+/app/installations\s+503 `,
+		`(?m)^\d\d:\d\d:\d\d POST\s+/login/oauth/access_token\s+200 `,
+		`(?m)^\d\d:\d\d:\d\d DELETE\s+/applications/` + emulator.WorldClientID + `/token\s+204 `,
+		`(?m)^\d\d:\d\d:\d\d GET\s+/\s+200 `,
+	} {
+		if !regexp.MustCompile(re).MatchString(logText) {
+			t.Errorf("request log lacks %s:\n%s", re, logText)
+		}
+	}
+	if regexp.MustCompile(`gh[us]_|emulator-client-secret|` + emulatorStorePassphrase).MatchString(logText) {
+		t.Errorf("the request log shows a secret:\n%s", logText)
+	}
+
+	// Without --dir: a temporary folder, gone when the emulator stops.
+	out, _, _, stop = startEmulator(t)
+	m := regexp.MustCompile(`private key \(a throwaway test key\): (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no key path in:\n%s", out.String())
+	}
+	if _, err := os.Stat(m[1]); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if _, err := os.Stat(filepath.Dir(m[1])); !os.IsNotExist(err) {
+		t.Errorf("the temporary folder outlived the emulator: %v", err)
+	}
+}
+
+// emulatorStorePassphrase is the passphrase emulator.env gives the store.
+const emulatorStorePassphrase = "emulator-store-passphrase"
+
+// startEmulator runs app-token emulator with args until stop, and returns
+// its stdout, its request log and its URL.
+func startEmulator(t *testing.T, args ...string) (out, log *syncBuffer, url string, stop func()) {
+	t.Helper()
+	out, log = &syncBuffer{}, &syncBuffer{}
 	ctx, cancel := context.WithCancel(t.Context())
-	c := newCLI(func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	c := newCLI(func(string) string { return "" }, strings.NewReader(""), out, log)
 	done := make(chan error, 1)
-	go func() { done <- c.run(ctx, []string{"emulator", "--listen", "127.0.0.1:0", "--dir", dir}) }()
-	var url string
+	go func() { done <- c.run(ctx, append([]string{"emulator", "--listen", "127.0.0.1:0"}, args...)) }()
 	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(out.String()); m != nil {
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "Ctrl-C") {
 			url = m[1]
 		}
 	}
@@ -285,31 +402,39 @@ func TestEmulatorCommand(t *testing.T) {
 		cancel()
 		t.Fatalf("no URL printed:\n%s", out.String())
 	}
-	// The env file it wrote is enough to mint a token.
-	envData, err := os.ReadFile(filepath.Join(dir, "emulator.env"))
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("emulator ended with %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return out, log, url, stop
+}
+
+// readEnvFile reads emulator.env as a POSIX shell would source it.
+func readEnvFile(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(envData)), "\n") {
-		k, v, _ := strings.Cut(line, "=")
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("%s: %q is not KEY=value", path, line)
+		}
+		if strings.HasPrefix(v, "'") {
+			v = strings.ReplaceAll(strings.Trim(v, "'"), `'\''`, "'")
+		}
 		env[k] = v
 	}
-	tok, stderr, err := runEnv(t, env, "token", "--owner", "octo-org")
-	if err != nil || len(strings.TrimSpace(tok)) < 40 {
-		t.Errorf("token against the served emulator: %v %s", err, stderr)
-	}
-	secrets, _ := os.ReadFile(filepath.Join(dir, "act.secrets"))
-	if !strings.Contains(string(secrets), "APP_PRIVATE_KEY=") || strings.Contains(out.String(), "PRIVATE KEY-----") {
-		t.Error("secrets file lacks the key, or the key was printed")
-	}
-	for _, f := range []string{"act.secrets", "emulator-app.pem"} {
-		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm()&0o077 != 0 && os.PathSeparator == '/' {
-			t.Errorf("%s: %v mode %v", f, err, fi.Mode())
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("emulator ended with %v", err)
-	}
+	return env
 }

@@ -293,10 +293,11 @@ func (s *Session) storeWriteError(err error) error {
 }
 
 // signedOutError says why nobody counts as signed in to host.
-func (s *Session) signedOutError(err error, host string) error {
+func (s *Session) signedOutError(err error, h ghhost.Host) error {
+	host := h.GitHost()
 	login := "app-token login --client-id <the app's client ID>"
-	if host != "github.com" {
-		login += " --github-url https://" + host
+	if !h.IsGitHubCom() {
+		login += " --github-url " + h.WebURL() // http:// for a loopback emulator
 	}
 	var ce *store.CorruptError
 	switch {
@@ -348,7 +349,7 @@ type Query struct {
 func (s *Session) Find(ctx context.Context, st *store.Store, q Query) (store.Entry, error) {
 	e, err := oauth.SignedIn(ctx, st, q.Host.GitHost(), q.ClientID, q.Strict)
 	if err != nil {
-		return e, s.signedOutError(err, q.Host.GitHost())
+		return e, s.signedOutError(err, q.Host)
 	}
 	return e, nil
 }
@@ -455,7 +456,7 @@ func (s *Session) Logout(ctx context.Context, st *store.Store, q Query, revoke b
 		return nil
 	case errors.As(err, &ce), errors.Is(err, store.ErrWrongPassphrase), errors.Is(err, store.ErrNeedPassphrase):
 		if revoke {
-			return fmt.Errorf("cannot revoke: %w; run logout without --revoke to delete the unreadable tokens", s.signedOutError(err, t.GitHost()))
+			return fmt.Errorf("cannot revoke: %w; run logout without --revoke to delete the unreadable tokens", s.signedOutError(err, t))
 		}
 		if _, derr := st.Delete(ctx, t.GitHost(), f.ClientID); derr != nil && !errors.Is(derr, store.ErrNotFound) && !errors.As(derr, &ce) &&
 			!errors.Is(derr, store.ErrWrongPassphrase) && !errors.Is(derr, store.ErrNeedPassphrase) {
@@ -464,7 +465,7 @@ func (s *Session) Logout(ctx context.Context, st *store.Store, q Query, revoke b
 		fmt.Fprintf(s.Err, "Deleted the unreadable tokens of %s (%v).\n", t.GitHost(), err)
 		return nil
 	case err != nil:
-		return s.signedOutError(err, t.GitHost())
+		return s.signedOutError(err, t)
 	}
 	if revoke {
 		if err := s.revokeSignIn(ctx, e, f, t); err != nil {
