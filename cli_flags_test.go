@@ -230,3 +230,24 @@ func TestHelpTexts(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONShapes: token --json and jwt --json share one layout; arrays are
+// [] never null; owner and app_slug are filled even when --installation-id
+// skipped the lookup (finding 5). The goldens hold the shapes.
+func TestJSONShapes(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	env := cliEnv(t, w)
+	out, stderr, err := runEnv(t, env, "token", "--installation-id", "101", "--json")
+	if err != nil {
+		t.Fatalf("%v %s", err, stderr)
+	}
+	golden(t, "token-json-installation-id", out)
+	if strings.Contains(out, "null") || !strings.Contains(out, `"owner": "octo-org"`) || !strings.Contains(out, `"app_slug": "octo-app"`) {
+		t.Errorf("token --installation-id --json:\n%s", out)
+	}
+	out, _, err = runEnv(t, env, "jwt", "--json")
+	if err != nil || !strings.HasPrefix(out, "{\n  \"expires_at\": ") {
+		t.Errorf("jwt --json is not laid out as token --json: %v\n%s", err, out)
+	}
+}

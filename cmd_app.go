@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -129,9 +130,43 @@ Examples:
 		_, err := fmt.Fprintln(c.stdout, tok.Value.Reveal())
 		return err
 	}
+	if tok.AppSlug == "" || tok.Owner == "" {
+		// --installation-id skipped the lookup that names them: one
+		// request (GET /app/installations) fills them in.
+		if err := fillInstallation(ctx, app, tok); err != nil {
+			return err
+		}
+	}
+	if tok.Permissions == nil {
+		tok.Permissions = map[string]string{}
+	}
+	if tok.Repositories == nil {
+		tok.Repositories = []string{} // all of the installation's: repository_selection says so
+	}
+	return c.printJSON(tok)
+}
+
+// fillInstallation names the app and owner of tok's installation.
+func fillInstallation(ctx context.Context, app *appauth.App, tok *appauth.Token) error {
+	list, err := app.Installations(ctx)
+	if err != nil {
+		return fmt.Errorf("name the installation's owner for --json: %w", err)
+	}
+	for _, in := range list {
+		if in.ID == tok.InstallationID {
+			tok.AppSlug, tok.Owner = cmp.Or(tok.AppSlug, in.AppSlug), cmp.Or(tok.Owner, in.Account)
+			return nil
+		}
+	}
+	return fmt.Errorf("name the installation's owner for --json: installation %d is not among the app's installations", tok.InstallationID)
+}
+
+// printJSON writes v as every --json does: one document, indented by two
+// spaces, ending in a newline.
+func (c *cli) printJSON(v any) error {
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(tok)
+	return enc.Encode(v)
 }
 
 func (c *cli) cmdJWT(ctx context.Context, args []string) error {
@@ -151,7 +186,7 @@ valid from 60 seconds ago for 10 minutes.`)
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(c.stdout).Encode(map[string]any{"jwt": j, "expires_at": exp.UTC()})
+		return c.printJSON(map[string]any{"jwt": j, "expires_at": exp.UTC()})
 	}
 	_, err = fmt.Fprintln(c.stdout, j)
 	return err
@@ -175,9 +210,12 @@ func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
 		if list == nil {
 			list = []*appauth.Installation{}
 		}
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		for _, in := range list {
+			if in.Permissions == nil {
+				in.Permissions = map[string]string{}
+			}
+		}
+		return c.printJSON(list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(c.stderr, "The app has no installations.")
