@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -250,4 +251,33 @@ func TestJSONShapes(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "{\n  \"expires_at\": ") {
 		t.Errorf("jwt --json is not laid out as token --json: %v\n%s", err, out)
 	}
+}
+
+// TestLoginInterrupted: Ctrl-C during the device flow exits 130, says that
+// nothing was stored, and stores nothing; the wait is shown without
+// animation when stderr is no terminal (finding 6).
+func TestLoginInterrupted(t *testing.T) {
+	t.Parallel()
+	w := newLoginWorld(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	w.clock.onWait = func(n int) {
+		if n == 2 {
+			cancel() // as Ctrl-C cancels main's context
+		}
+	}
+	_, stderr, err := w.runCtx(ctx, "login", "--client-id", emulator.WorldClientID)
+	if exitCode(err) != exitInterrupted || !strings.Contains(stderr, "sign-in cancelled: nothing was stored") {
+		t.Errorf("exit %d, stderr:\n%s", exitCode(err), stderr)
+	}
+	for _, want := range []string{"First copy your one-time code:", "Then open:  " + w.srv.URL + "/login/device", "Waiting for you to approve"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("login did not show %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "\r") {
+		t.Errorf("an animation on a stderr that is no terminal: %q", stderr)
+	}
+	_, _, err = w.run(t, "status")
+	wantExit(t, err, exitAuth, "not signed in")
 }

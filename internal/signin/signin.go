@@ -190,9 +190,47 @@ func (s *Session) deviceSignIn(ctx context.Context, client *oauth.Client, t ghho
 		wait += " (Ctrl-C cancels)"
 	}
 	fmt.Fprintln(s.Err, wait+"...")
+	stop := s.showWaiting()
+	defer func() { stop() }() // the one running when the flow ends
 	return client.DeviceToken(ctx, da, func(interval time.Duration) {
+		stop()
 		fmt.Fprintf(s.Err, "GitHub asked app-token to poll less often: now every %s.\n", interval)
+		stop = s.showWaiting()
 	})
+}
+
+// showWaiting shows, on a terminal, that app-token is waiting: a spinner
+// and the time elapsed, rewritten in place once a second. Elsewhere (a log,
+// a pipe) it shows nothing: an animation would only fill the log. The
+// returned stop clears the line.
+func (s *Session) showWaiting() (stop func()) {
+	if !browser.IsTerminal(s.Err) {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	start := s.Now()
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			fmt.Fprintf(s.Err, "\r%c waiting for approval: %s", `|/-\`[i%4], s.Now().Sub(start).Round(time.Second))
+			select {
+			case <-done:
+				fmt.Fprint(s.Err, "\r\033[K")
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	var once bool
+	return func() {
+		if !once {
+			once = true
+			close(done)
+			<-finished
+		}
+	}
 }
 
 // openOnEnter opens u in the browser when the person presses Enter. It
@@ -246,7 +284,7 @@ func (s *Session) signInError(err error, clientID string, t ghhost.Host, web boo
 	var he *oauth.HTTPError
 	switch {
 	case oauth.IsCanceled(err):
-		return errors.New("sign-in cancelled")
+		return fmt.Errorf("sign-in cancelled: nothing was stored (%w)", err)
 	case errors.Is(err, errBrowserTimeout):
 		return signedOut(fmt.Errorf("%w: run %s again", err, again))
 	case errors.Is(err, oauth.ErrStateMismatch):
