@@ -281,3 +281,17 @@ func TestLoginInterrupted(t *testing.T) {
 	_, _, err = w.run(t, "status")
 	wantExit(t, err, exitAuth, "not signed in")
 }
+
+// TestGoldenStatusJSON: status --json, its shape in a golden; no token in
+// it (finding 5).
+func TestGoldenStatusJSON(t *testing.T) {
+	t.Parallel()
+	w := newLoginWorld(t)
+	w.login(t)
+	out, _, err := w.run(t, "status", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.noSecrets(t, "status --json", out)
+	golden(t, "status-json", out, w.dir)
+}

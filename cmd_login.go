@@ -174,10 +174,12 @@ func (c *cli) cmdStatus(ctx context.Context, args []string) error {
 	fs := c.flags("status", "", statusHelp)
 	var f settings
 	f.registerSignIn(fs, false)
+	asJSON := fs.Bool("json", false, "print JSON: host, login, client_id, flow, signed_in_at, store, store_path, encrypted, expires_at, refresh_expires_at, refreshable, token (the check: valid, refused, expired, refresh-expired or unchecked), detail")
 	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
 		return err
 	}
+	q.JSON = *asJSON
 	return c.session().Status(ctx, st, q)
 }
 

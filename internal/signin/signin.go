@@ -10,7 +10,9 @@ package signin
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -381,6 +383,36 @@ type Query struct {
 	APIURL string
 	// ClientSecret, when set, replaces the stored client secret.
 	ClientSecret string
+	// JSON makes Status print a StatusReport as JSON instead of a table.
+	JSON bool
+}
+
+// StatusReport is what status --json prints: never a token.
+type StatusReport struct {
+	Host             string     `json:"host"`
+	Login            string     `json:"login"`
+	ClientID         string     `json:"client_id"`
+	Flow             string     `json:"flow"`
+	SignedInAt       *time.Time `json:"signed_in_at"`
+	Store            string     `json:"store"`      // "keyring" or "file"
+	StorePath        string     `json:"store_path"` // the keychain item or the file
+	Encrypted        bool       `json:"encrypted"`
+	ExpiresAt        *time.Time `json:"expires_at"` // null: the token does not expire
+	RefreshExpiresAt *time.Time `json:"refresh_expires_at"`
+	Refreshable      bool       `json:"refreshable"`
+	// Token is the check with GitHub: "valid", "refused", "expired",
+	// "refresh-expired" or "unchecked".
+	Token string `json:"token"`
+	// Detail says more about Token when it is not valid.
+	Detail string `json:"detail,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // Find returns the sign-in q names, or says why nobody counts as signed in.
@@ -406,7 +438,14 @@ func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 		apiURL = f.APIURL
 	}
 	now := s.Now()
-	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
+	rep := StatusReport{
+		Host: e.Host, Login: e.Login, ClientID: e.ClientID, Flow: or(e.Flow, "device"), SignedInAt: timePtr(e.SignedInAt),
+		Store: string(e.Location.Kind), StorePath: e.Location.Path, Encrypted: e.Location.Encrypted,
+		ExpiresAt: timePtr(e.ExpiresAt), RefreshExpiresAt: timePtr(e.RefreshExpiresAt), Refreshable: e.RefreshToken != "",
+		Token: "valid",
+	}
 	fmt.Fprintf(tw, "%s\n", e.Host)
 	fmt.Fprintf(tw, "  Signed in as:\t%s\n", or(e.Login, "(unknown)"))
 	fmt.Fprintf(tw, "  Client ID:\t%s\n", e.ClientID)
@@ -428,6 +467,7 @@ func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 		if !e.RefreshExpiresAt.IsZero() && !now.Before(e.RefreshExpiresAt) {
 			fmt.Fprintf(tw, "  Refresh:\tthe refresh token expired at %s: sign in again with app-token login\n", e.RefreshExpiresAt.UTC().Format("2006-01-02"))
 			result = errSilentSignedOut
+			rep.Token, rep.Detail = "refresh-expired", "sign in again with app-token login"
 		} else {
 			fmt.Fprintf(tw, "  Refresh:\tautomatic%s\n", until(e.RefreshExpiresAt))
 		}
@@ -435,9 +475,13 @@ func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 	switch {
 	case expired && e.RefreshToken != "" && result == nil:
 		fmt.Fprintf(tw, "  Token:\tnot checked: expired; app-token user-token (or git) refreshes it\n")
+		rep.Token, rep.Detail = "expired", "app-token user-token (or git) refreshes it"
 	case expired:
 		fmt.Fprintf(tw, "  Token:\texpired: sign in again with app-token login\n")
 		result = errSilentSignedOut
+		if rep.Token == "valid" {
+			rep.Token, rep.Detail = "expired", "sign in again with app-token login"
+		}
 	default:
 		client, err := s.client(e.ClientID, "", e.GitHubURL, apiURL, nil)
 		if err != nil {
@@ -450,18 +494,32 @@ func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 			fmt.Fprintf(tw, "  Token:\tvalid (GET %s/user answered for %s)\n", strings.TrimRight(apiURL, "/"), user.Login)
 		case err == nil:
 			fmt.Fprintf(tw, "  Token:\tvalid, but GitHub says it belongs to %s\n", user.Login)
+			rep.Detail = "GitHub says it belongs to " + user.Login
 		case errors.As(err, &ae) && ae.Status == 401:
 			fmt.Fprintf(tw, "  Token:\tREFUSED by GitHub (%v): sign in again with app-token login\n", ae)
 			result = errSilentSignedOut
+			rep.Token, rep.Detail = "refused", ae.Error()
 		default:
 			fmt.Fprintf(tw, "  Token:\tnot checked: %v\n", err)
 			result = errSilent
+			rep.Token, rep.Detail = "unchecked", err.Error()
 		}
 	}
 	if e.Location.Kind == store.KindFile && !e.Location.Encrypted {
 		fmt.Fprintf(tw, "  Warning:\tthe tokens are in plaintext (--insecure-storage): anyone who can read the file can use them\n")
 	}
 	tw.Flush()
+	if q.JSON {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		return result
+	}
+	if _, err := s.Out.Write(table.Bytes()); err != nil {
+		return err
+	}
 	return result
 }
 
