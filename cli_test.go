@@ -197,9 +197,15 @@ func TestInstallationsCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, re := range []string{`(?m)^ID\s+ACCOUNT`, `(?m)^101\s+octo-org\s+Organization\s+all\s+contents:write,issues:write`, `(?m)^102\s+octocat\s+User\s+selected`} {
+	for _, re := range []string{`(?m)^ID\s+ACCOUNT`, `(?m)^101\s+octo-org\s+Organization\s+all: alpha,beta,gamma\s+contents:write,issues:write`, `(?m)^102\s+octocat\s+User\s+hello-world\s`} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("table lacks %s:\n%s", re, out)
+		}
+	}
+	// The tokens minted to list the repositories are revoked.
+	for _, tok := range w.emu.Tokens() {
+		if !tok.Revoked || tok.Permissions["metadata"] != "read" || len(tok.Permissions) != 1 {
+			t.Errorf("installations left a token behind, or took more than metadata: read: %+v", tok.Permissions)
 		}
 	}
 	out, _, err = runEnv(t, cliEnv(t, w), "installations", "--json")

@@ -195,9 +195,12 @@ valid from 60 seconds ago for 10 minutes.`)
 func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
 	var s settings
 	var asJSON bool
-	fs := c.flags("installations", "", "List the App's installations: ID, account, repository selection and permissions.")
+	fs := c.flags("installations", "", `List the App's installations: ID, account, the repositories each reaches
+and its permissions. GitHub names an installation's repositories only to
+one of its tokens, so app-token mints one per installation (metadata: read),
+lists, and revokes it.`)
 	s.registerAppCommand(fs)
-	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	fs.BoolVar(&asJSON, "json", false, "print JSON: a list of id, app_id, app_slug, account, account_type, repository_selection, permissions, repositories")
 	app, err := c.appCommand(fs, &s, args)
 	if err != nil {
 		return err
@@ -206,16 +209,23 @@ func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		if list == nil {
-			list = []*appauth.Installation{}
+	// Each installation with the repositories it reaches, which GitHub
+	// lists only to one of its tokens (InstallationRepositories).
+	out := make([]installationRepos, 0, len(list))
+	for _, in := range list {
+		ir := installationRepos{Installation: in, Repositories: []string{}}
+		if in.Permissions == nil {
+			in.Permissions = map[string]string{}
 		}
-		for _, in := range list {
-			if in.Permissions == nil {
-				in.Permissions = map[string]string{}
+		if !in.Suspended && in.AccountType != "Enterprise" {
+			if ir.Repositories, err = app.InstallationRepositories(ctx, in); err != nil {
+				return fmt.Errorf("list the repositories of installation %d: %w", in.ID, err)
 			}
 		}
-		return c.printJSON(list)
+		out = append(out, ir)
+	}
+	if asJSON {
+		return c.printJSON(out)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(c.stderr, "The app has no installations.")
@@ -223,14 +233,27 @@ func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tACCOUNT\tTYPE\tREPOSITORIES\tPERMISSIONS")
-	for _, in := range list {
-		sel := in.RepositorySelection
-		if in.Suspended {
-			sel += " (suspended)"
+	for _, in := range out {
+		repos := strings.Join(in.Repositories, ",")
+		switch {
+		case in.RepositorySelection == "all":
+			repos = "all: " + repos
+		case repos == "":
+			repos = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.ID, in.Account, in.AccountType, sel, permissionSummary(in.Permissions))
+		if in.Suspended {
+			repos = "(suspended)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.ID, in.Account, in.AccountType, repos, permissionSummary(in.Permissions))
 	}
 	return tw.Flush()
+}
+
+// installationRepos is one line of installations: the installation and
+// the names of the repositories it reaches ([] when suspended).
+type installationRepos struct {
+	*appauth.Installation
+	Repositories []string `json:"repositories"`
 }
 
 func permissionSummary(p map[string]string) string {
