@@ -75,7 +75,7 @@ func Emulator(ctx context.Context, cfg EmulatorConfig) (err error) {
 		emu.Inject(f)
 	}
 	url := "http://" + ln.Addr().String()
-	files, err := writeEmulatorFiles(dir, url, cfg.Key)
+	files, err := WriteFiles(dir, url, cfg.Key)
 	if err != nil {
 		ln.Close()
 		return err
@@ -106,18 +106,27 @@ func Emulator(ctx context.Context, cfg EmulatorConfig) (err error) {
 	}
 }
 
-// emulatorFiles are the paths of what Emulator writes.
-type emulatorFiles struct {
-	dir, key, secrets, vars, env, gitconfig string
+// Files are the paths of what Emulator writes into its folder.
+type Files struct {
+	Dir string
+	// Key is the test App's private key (PEM).
+	Key string
+	// Secrets and Vars are for act's --secret-file and --var-file:
+	// APP_PRIVATE_KEY; APP_CLIENT_ID and APP_TOKEN_API_URL.
+	Secrets, Vars string
+	// Env is for a shell: every APP_TOKEN_* setting the CLI reads.
+	Env string
+	// GitConfig is where the banner suggests setup-git --file writes.
+	GitConfig string
 }
 
-// writeEmulatorFiles writes the key (PEM), act's secrets and variables
-// (KEY=value lines, as act's --secret-file and --var-file read them) and a
-// shell environment file, each 0600.
-func writeEmulatorFiles(dir, url string, key *rsa.PrivateKey) (emulatorFiles, error) {
-	f := emulatorFiles{
-		dir: dir, key: filepath.Join(dir, "emulator-app.pem"), secrets: filepath.Join(dir, "act.secrets"),
-		vars: filepath.Join(dir, "act.vars"), env: filepath.Join(dir, "emulator.env"), gitconfig: filepath.Join(dir, "gitconfig"),
+// WriteFiles writes the key (PEM), act's secrets and variables (KEY=value
+// lines, as act's --secret-file and --var-file read them) and a shell
+// environment file into dir, each 0600, for the emulator at url.
+func WriteFiles(dir, url string, key *rsa.PrivateKey) (Files, error) {
+	f := Files{
+		Dir: dir, Key: filepath.Join(dir, "emulator-app.pem"), Secrets: filepath.Join(dir, "act.secrets"),
+		Vars: filepath.Join(dir, "act.vars"), Env: filepath.Join(dir, "emulator.env"), GitConfig: filepath.Join(dir, "gitconfig"),
 	}
 	pemText := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	// The PEM goes into act's secrets in base64, which the action accepts
@@ -132,7 +141,7 @@ func writeEmulatorFiles(dir, url string, key *rsa.PrivateKey) (emulatorFiles, er
 		{"APP_TOKEN_GITHUB_URL", url},
 		{"APP_TOKEN_CLIENT_ID", emulator.WorldClientID},
 		{"APP_TOKEN_CLIENT_SECRET", emulator.WorldClientSecret},
-		{"APP_TOKEN_PRIVATE_KEY_FILE", f.key},
+		{"APP_TOKEN_PRIVATE_KEY_FILE", f.Key},
 		// Sign-ins and the helper's cache stay in this folder, away from
 		// the user's keychain and real tokens.
 		{"APP_TOKEN_STORE", "file"},
@@ -140,7 +149,7 @@ func writeEmulatorFiles(dir, url string, key *rsa.PrivateKey) (emulatorFiles, er
 		{"APP_TOKEN_CONFIG_DIR", filepath.Join(dir, "config")},
 		{"APP_TOKEN_CACHE_DIR", filepath.Join(dir, "cache")},
 	})
-	for _, w := range []struct{ path, data string }{{f.key, string(pemText)}, {f.secrets, secrets}, {f.vars, vars}, {f.env, env}} {
+	for _, w := range []struct{ path, data string }{{f.Key, string(pemText)}, {f.Secrets, secrets}, {f.Vars, vars}, {f.Env, env}} {
 		if err := safefile.WriteFile(w.path, []byte(w.data)); err != nil {
 			return f, err
 		}
@@ -163,7 +172,7 @@ func envFile(kv [][2]string) string {
 	return b.String()
 }
 
-func banner(url string, f emulatorFiles, cfg EmulatorConfig) string {
+func banner(url string, f Files, cfg EmulatorConfig) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `GitHub emulator listening on %[1]s (REST API also under %[1]s/api/v3)
 
@@ -173,7 +182,7 @@ Test App %[2]q: app ID %[3]d, client ID %[4]s, client secret %[5]s
 Its private key (a throwaway test key): %[10]s
 Sign-in: approve device codes at %[1]s/login/device as %[9]s (the form fills it in).
 `, url, emulator.WorldAppSlug, emulator.WorldAppID, emulator.WorldClientID, emulator.WorldClientSecret,
-		emulator.WorldOrgInstID, emulator.WorldOrg, emulator.WorldUserInst, emulator.WorldUser, f.key)
+		emulator.WorldOrgInstID, emulator.WorldOrg, emulator.WorldUserInst, emulator.WorldUser, f.Key)
 	if cfg.ClockOffset != 0 {
 		fmt.Fprintf(&b, "Its clock is %s off this machine's (--clock-offset).\n", cfg.ClockOffset)
 	}
@@ -203,7 +212,7 @@ Dry run with act (no Docker), from a checkout of app-token:
     --secret-file %[7]s --var-file %[8]s
 
 Each request is logged below (method, path, status, time). Ctrl-C stops the emulator.
-`, f.env, f.dir, emulator.WorldOrg, url, f.gitconfig, strings.TrimPrefix(url, "http://"), f.secrets, f.vars)
+`, f.Env, f.Dir, emulator.WorldOrg, url, f.GitConfig, strings.TrimPrefix(url, "http://"), f.Secrets, f.Vars)
 	return b.String()
 }
 
@@ -309,7 +318,7 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // emulator's 501 for routes it does not know.
 type homePage struct {
 	url   string
-	files emulatorFiles
+	files Files
 }
 
 var homeTmpl = template.Must(template.New("home").Parse(`<!doctype html>
@@ -334,11 +343,11 @@ func (h *homePage) wrap(next http.Handler) http.Handler {
 			return
 		}
 		data := map[string]string{"URL": h.url, "User": emulator.WorldUser, "Slug": emulator.WorldAppSlug,
-			"ClientID": emulator.WorldClientID, "Org": emulator.WorldOrg, "Env": h.files.env}
+			"ClientID": emulator.WorldClientID, "Org": emulator.WorldOrg, "Env": h.files.Env}
 		if !strings.Contains(r.Header.Get("Accept"), "text/html") {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			fmt.Fprintf(w, "app-token's offline GitHub emulator: GitHub's REST API at %s (and %s/api/v3), OAuth at %s/login/.\nApprove sign-ins at %s/login/device as %s. Settings for a shell: %s\n",
-				h.url, h.url, h.url, h.url, emulator.WorldUser, h.files.env)
+				h.url, h.url, h.url, h.url, emulator.WorldUser, h.files.Env)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
