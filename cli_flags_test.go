@@ -295,3 +295,23 @@ func TestGoldenStatusJSON(t *testing.T) {
 	w.noSecrets(t, "status --json", out)
 	golden(t, "status-json", out, w.dir)
 }
+
+// TestREADMEExitCodes: the README's exit-code table lists exactly the codes
+// exit.go gives (finding 9).
+func TestREADMEExitCodes(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(b), "### Exit codes\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	var got []string
+	for _, m := range regexp.MustCompile(`(?m)^\| (\d+) \|`).FindAllStringSubmatch(section, -1) {
+		got = append(got, m[1])
+	}
+	want := fmt.Sprint([]int{exitOK, exitError, exitUsage, exitAuth, exitInterrupted})
+	if fmt.Sprint(got) != want {
+		t.Errorf("README exit codes %v, exit.go %s", got, want)
+	}
+}
