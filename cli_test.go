@@ -95,11 +95,13 @@ func TestTokenCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := w.emu.TokenInfo(j.Token); !ok || j.InstallationID != 102 || j.ExpiresAt.IsZero() || j.Permissions["contents"] != "read" || j.Repositories != nil {
+	if _, ok := w.emu.TokenInfo(j.Token); !ok || j.InstallationID != 102 || j.ExpiresAt.IsZero() || j.Permissions["contents"] != "read" || j.Repositories == nil || len(j.Repositories) != 0 {
 		t.Errorf("--json = %s", out)
 	}
-	if n := len(w.emu.Requests()); n != 3 {
-		t.Errorf("%d requests, want 2 + 1", n)
+	// --installation-id: one request for the token, one to name its owner
+	// and app for --json.
+	if n := len(w.emu.Requests()); n != 4 {
+		t.Errorf("%d requests, want 2 + 2", n)
 	}
 }
 
