@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/agnivade/levenshtein"
 	"golang.org/x/net/http/httpproxy"
 )
 
@@ -400,7 +401,7 @@ func nearest(s string, candidates []string) string {
 	best, bestD := "", 3
 	var prefixed []string
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
+		if d := levenshtein.ComputeDistance(s, c); d < bestD {
 			best, bestD = c, d
 		}
 		if len(s) >= 2 && strings.HasPrefix(c, s) {
@@ -411,28 +412,6 @@ func nearest(s string, candidates []string) string {
 		return prefixed[0]
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, for "did you mean"
-// (a dozen lines, not worth a dependency).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // errHelp ends a command whose help was asked for: exit 0, nothing more.
