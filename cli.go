@@ -375,6 +375,8 @@ func flagError(fs *flag.FlagSet, err error) error {
 		switch {
 		case why == "parse error" && f != nil && isBoolFlag(f):
 			return usagef("--%s=%s: not true or false (give --%s alone, or --%s=false)", name, value, name, name)
+		case why == "parse error" && f != nil && isDurationFlag(f):
+			return usagef("--%s %s is not a duration: give a number with a unit, such as 90s, 2m or -1h30m", name, value)
 		case why == "parse error":
 			return usagef("--%s %s is not a whole number: %s", name, value, help)
 		case why == "value out of range":
@@ -388,6 +390,15 @@ func flagError(fs *flag.FlagSet, err error) error {
 		return usagef("%q is not a flag: flags are --name or --name=value (%s)", m[1], help)
 	}
 	return usagef("%s: %v (%s)", fs.Name(), err, help)
+}
+
+func isDurationFlag(f *flag.Flag) bool {
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	_, ok = g.Get().(time.Duration)
+	return ok
 }
 
 func isBoolFlag(f *flag.Flag) bool {

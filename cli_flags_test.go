@@ -48,6 +48,9 @@ func TestGoldenFlagErrors(t *testing.T) {
 		{env, []string{"setup-git", "--global=false"}},
 		{env, []string{"revoke", "ghs_notreallyatoken0000"}},
 		{env, []string{"login", "--web", "--device"}},
+		{env, []string{"emulator", "--clock-offset", "5"}},
+		{env, []string{"emulator", "--fault", "POST /app=200"}},
+		{env, []string{"emulator", "stray"}},
 	} {
 		out, stderr, err := runEnv(t, tc.env, tc.args...)
 		if err == nil {

@@ -216,7 +216,7 @@ Each request is logged below (method, path, status, time). Ctrl-C stops the emul
 	return b.String()
 }
 
-// ParseFault reads a --fault: "[METHOD ]PATH=STATUS[*TIMES]" answers
+// ParseFault reads a --fault (its errors do not repeat s): "[METHOD ]PATH=STATUS[*TIMES]" answers
 // STATUS to the next TIMES (default 1) requests whose path starts with
 // PATH; "=drop" closes their connections instead. Examples:
 // "POST /app/installations=503*2", "/login/device/code=drop".
@@ -224,20 +224,20 @@ func ParseFault(s string) (emulator.Fault, error) {
 	var f emulator.Fault
 	where, what, ok := strings.Cut(strings.TrimSpace(s), "=")
 	if !ok {
-		return f, fmt.Errorf("%q is not [METHOD ]PATH=STATUS[*TIMES] (e.g. \"POST /app/installations=503*2\")", s)
+		return f, fmt.Errorf("not [METHOD ]PATH=STATUS[*TIMES] (e.g. \"POST /app/installations=503*2\")")
 	}
 	if m, p, ok := strings.Cut(strings.TrimSpace(where), " "); ok {
 		f.Method, where = strings.ToUpper(m), strings.TrimSpace(p)
 	}
 	if !strings.HasPrefix(where, "/") {
-		return f, fmt.Errorf("%q: the path must start with /", s)
+		return f, fmt.Errorf("the path must start with /")
 	}
 	f.Path = where
 	what, times, hasTimes := strings.Cut(strings.TrimSpace(what), "*")
 	if hasTimes {
 		n, err := strconv.Atoi(times)
 		if err != nil || n < 1 {
-			return f, fmt.Errorf("%q: *%s is not a count of requests (1 or more)", s, times)
+			return f, fmt.Errorf("*%s is not a count of requests (1 or more)", times)
 		}
 		f.Times = n
 	}
@@ -247,7 +247,7 @@ func ParseFault(s string) (emulator.Fault, error) {
 	}
 	status, err := strconv.Atoi(what)
 	if err != nil || status < 400 || status > 599 {
-		return f, fmt.Errorf("%q: %q is not an error status (400-599) or drop", s, what)
+		return f, fmt.Errorf("%q is not an error status (400-599) or drop", what)
 	}
 	f.Status = status
 	return f, nil
