@@ -8,6 +8,8 @@
 #                (the default: what `go test ./...` needs)
 #   govulncheck  golang.org/x/vuln: the vulnerability check of ci.yml (it
 #                reads vuln.go.dev, so it is no use offline)
+#   gremlins     github.com/go-gremlins/gremlins: scripts/mutation.sh, the
+#                mutation testing of the security core
 set -euo pipefail
 
 # Plain case, no associative array: macOS's /bin/bash is 3.2.
@@ -15,6 +17,7 @@ spec_of() {
   case $1 in
   act) echo github.com/nektos/act@v0.2.89 ;;
   govulncheck) echo golang.org/x/vuln/cmd/govulncheck@v1.8.0 ;;
+  gremlins) echo github.com/go-gremlins/gremlins/cmd/gremlins@v0.5.0 ;;
   esac
 }
 bin=$(go env GOBIN)
