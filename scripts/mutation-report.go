@@ -18,11 +18,16 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"go/scanner"
+	"go/token"
 	"os"
+	"os/exec"
 	"path"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -74,7 +79,7 @@ func main() {
 		pkg                        string
 		killed, lived, notCovered  int
 		timedOut, skippedPlatform  int
-		equivalent                 int
+		equivalent, blindKilled    int
 		livedAt, notCoveredAt, ign []string
 	}
 	var rows []*row
@@ -106,11 +111,36 @@ func main() {
 		}
 		r := &row{pkg: dir}
 		ignoredCount := map[string]int{}
+		var blocks []block // the package's coverage profile, read when needed
 		for _, f := range rep.Files {
 			// gremlins names files relative to the package it ran on.
 			name := path.Join(dir, strings.TrimPrefix(f.FileName, dir+"/"))
 			for _, m := range f.Mutations {
 				pos := fmt.Sprintf("%s:%d:%d", name, m.Line, m.Column)
+				if m.Status == "NOT COVERED" && !ignored[path.Base(name)] && byKey[pos+" "+m.Type] == nil {
+					// gremlins tests only mutants inside a block of the
+					// coverage profile, but Go's profile has no block for
+					// some code that runs: a switch's case expressions,
+					// constant declarations. Those are tested here.
+					if blocks == nil {
+						if blocks, err = coverage(dir); err != nil {
+							fmt.Fprintln(os.Stderr, "mutation-report:", err)
+							os.Exit(2)
+						}
+					}
+					if !inBlock(blocks, path.Base(name), m.Line, m.Column) {
+						st, err := testMutant(dir, name, m.Line, m.Column, m.Type)
+						if err != nil {
+							fmt.Fprintf(os.Stderr, "mutation-report: %s %s: %v\n", pos, m.Type, err)
+							os.Exit(2)
+						}
+						fmt.Printf("%12s %s at %s (outside the coverage profile: tested by this script)\n", st, m.Type, pos)
+						if st == "KILLED" {
+							r.blindKilled++
+						}
+						m.Status = st
+					}
+				}
 				if e := byKey[pos+" "+m.Type]; e != nil {
 					e.matched = m.Status
 					if m.Status == "LIVED" || m.Status == "NOT COVERED" {
@@ -170,6 +200,9 @@ func main() {
 		notes := []string{}
 		if r.equivalent > 0 {
 			notes = append(notes, fmt.Sprintf("%d equivalent mutant(s) left out (%s)", r.equivalent, *eqFile))
+		}
+		if r.blindKilled > 0 {
+			notes = append(notes, fmt.Sprintf("%d mutant(s) outside Go's coverage profile (case expressions, constants) tested by this script and killed", r.blindKilled))
 		}
 		if r.timedOut > 0 {
 			notes = append(notes, fmt.Sprintf("%d timed out, counted as killed", r.timedOut))
@@ -239,4 +272,125 @@ func readEquivalents(name string) ([]*equivalent, error) {
 		out = append(out, e)
 	}
 	return out, sc.Err()
+}
+
+// block is one block of a coverage profile: file (base name), start and end
+// line.column, and whether the tests ran it.
+type block struct {
+	file                  string
+	sl, sc, el, ec, count int
+}
+
+// coverage runs dir's tests with a coverage profile and returns its blocks.
+func coverage(dir string) ([]block, error) {
+	f, err := os.CreateTemp("", "mutation-cover-*.out")
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	cmd := exec.Command("go", "test", "-count=1", "-coverprofile="+f.Name(), "./"+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go test -coverprofile ./%s: %v\n%s", dir, err, out)
+	}
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		return nil, err
+	}
+	var out []block
+	for _, line := range strings.Split(string(b), "\n") {
+		// path/file.go:SL.SC,EL.EC STATEMENTS COUNT
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		var bl block
+		if _, err := fmt.Sscanf(rest, "%d.%d,%d.%d %d %d", &bl.sl, &bl.sc, &bl.el, &bl.ec, new(int), &bl.count); err != nil {
+			continue
+		}
+		bl.file = path.Base(name)
+		out = append(out, bl)
+	}
+	return out, nil
+}
+
+// inBlock reports whether line:col of file lies in any block, run or not.
+func inBlock(blocks []block, file string, line, col int) bool {
+	for _, b := range blocks {
+		if b.file == file && (line > b.sl || line == b.sl && col >= b.sc) && (line < b.el || line == b.el && col <= b.ec) {
+			return true
+		}
+	}
+	return false
+}
+
+// mutations is gremlins v0.5.0's table (internal/engine/mappings.go) for the
+// mutators it enables by default.
+var mutations = map[string]map[token.Token]token.Token{
+	"ARITHMETIC_BASE":       {token.ADD: token.SUB, token.MUL: token.QUO, token.QUO: token.MUL, token.REM: token.MUL, token.SUB: token.ADD},
+	"CONDITIONALS_BOUNDARY": {token.GEQ: token.GTR, token.GTR: token.GEQ, token.LEQ: token.LSS, token.LSS: token.LEQ},
+	"CONDITIONALS_NEGATION": {token.EQL: token.NEQ, token.GEQ: token.LSS, token.GTR: token.LEQ, token.LEQ: token.GTR, token.LSS: token.GEQ, token.NEQ: token.EQL},
+	"INCREMENT_DECREMENT":   {token.DEC: token.INC, token.INC: token.DEC},
+	"INVERT_NEGATIVES":      {token.SUB: token.ADD},
+}
+
+// testMutant applies one mutation to file (through go test -overlay: the
+// tree is untouched) and runs dir's tests: KILLED when they fail, LIVED
+// when they pass, NOT VIABLE when the mutant does not build.
+func testMutant(dir, file string, line, col int, typ string) (string, error) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	fset := token.NewFileSet()
+	tf := fset.AddFile(file, -1, len(src))
+	var s scanner.Scanner
+	s.Init(tf, src, nil, 0)
+	var mutated []byte
+	for {
+		p, tok, lit := s.Scan()
+		if tok == token.EOF {
+			break
+		}
+		if pos := fset.Position(p); pos.Line == line && pos.Column == col {
+			to, ok := mutations[typ][tok]
+			if !ok {
+				return "", fmt.Errorf("no %s mutation of %q", typ, lit+tok.String())
+			}
+			off := tf.Offset(p)
+			mutated = append(append(append([]byte{}, src[:off]...), to.String()...), src[off+len(tok.String()):]...)
+			break
+		}
+	}
+	if mutated == nil {
+		return "", fmt.Errorf("no operator at %d:%d", line, col)
+	}
+	tmp, err := os.MkdirTemp("", "mutation-overlay-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", err
+	}
+	mfile := filepath.Join(tmp, filepath.Base(file))
+	if err := os.WriteFile(mfile, mutated, 0o600); err != nil {
+		return "", err
+	}
+	overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{abs: mfile}})
+	ofile := filepath.Join(tmp, "overlay.json")
+	if err := os.WriteFile(ofile, overlay, 0o600); err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "test", "-count=1", "-failfast", "-timeout=10m", "-overlay="+ofile, "./"+dir)
+	out, err := cmd.CombinedOutput()
+	switch {
+	case err == nil:
+		return "LIVED", nil
+	case bytes.Contains(out, []byte("[build failed]")) || bytes.Contains(out, []byte("[setup failed]")):
+		return "NOT VIABLE", nil
+	default:
+		return "KILLED", nil
+	}
 }
