@@ -19,6 +19,10 @@
 #     survives, or no longer exists, fails the run, so the list cannot rot;
 #   - mutants in files the current platform does not build (lock_windows.go
 #     on Linux): go list's IgnoredGoFiles.
+# gremlins runs only mutants inside a block of Go's coverage profile, which
+# has none for a switch's case expressions or constant declarations: the
+# report (scripts/mutation-report.go) tests those itself, with go test
+# -overlay.
 #
 # Environment: MUTATION_WORKERS (default 1: the machines are shared),
 # MUTATION_OUT (a folder to keep the JSON reports and logs in).
