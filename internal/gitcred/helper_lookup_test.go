@@ -110,3 +110,52 @@ func TestHelperUnwritableCacheStillAnswers(t *testing.T) {
 		t.Errorf("debug lines do not say the cache could not be written:\n%s", log)
 	}
 }
+
+// accountless answers lookups without the account's login, as a minimal
+// installation object may.
+type accountless struct{ *fakeApp }
+
+func (a accountless) InstallationForOwner(ctx context.Context, owner string) (*appauth.Installation, error) {
+	in, err := a.fakeApp.InstallationForOwner(ctx, owner)
+	if in != nil {
+		in.Account = ""
+	}
+	return in, err
+}
+
+// An installation GitHub answered without its account is recorded under
+// the owner git asked about.
+func TestHelperNamesAnAccountlessInstallationByOwner(t *testing.T) {
+	t.Parallel()
+	app := accountless{&fakeApp{installs: map[string]int64{"octo-org": 101}}}
+	h, _ := newFakeHelper(t, app.fakeApp)
+	h.App = func() (Minter, error) { return app, nil }
+	tok, _, err := h.Get(t.Context(), "octo-org", "")
+	if err != nil || tok.Owner != "octo-org" {
+		t.Fatalf("Get = %+v, %v; want a token of octo-org", tok, err)
+	}
+	if in, ok := h.Cache.Installation(h.APIURL, h.AppID, "octo-org"); !ok || in.Account != "octo-org" {
+		t.Errorf("cached installation = %+v, %v", in, ok)
+	}
+}
+
+// A lookup the cache cannot keep does not fail git either, and is logged.
+func TestHelperUnwritableLookupCacheStillAnswers(t *testing.T) {
+	t.Parallel()
+	app := &fakeApp{installs: map[string]int64{"octo-org": 101}}
+	h, _ := newFakeHelper(t, app)
+	var mu sync.Mutex
+	var lines []string
+	h.Debugf = func(f string, args ...any) { mu.Lock(); lines = append(lines, fmt.Sprintf(f, args...)); mu.Unlock() }
+	if err := os.Mkdir(h.Cache.file("inst-", lookupID(h.APIURL, h.AppID, "octo-org"))+".json", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.Get(t.Context(), "octo-org", ""); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if log := strings.Join(lines, "\n"); !strings.Contains(log, "token cache: cannot write") {
+		t.Errorf("debug lines do not say the lookup could not be kept:\n%s", log)
+	}
+}
