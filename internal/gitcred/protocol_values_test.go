@@ -92,3 +92,16 @@ func TestFormatWritesOnlyWhatIsSet(t *testing.T) {
 		}
 	}
 }
+
+// A line of MaxLine bytes is read, with a CRLF ending too; git itself
+// refuses longer ones.
+func TestParseReadsALineOfMaxLine(t *testing.T) {
+	t.Parallel()
+	value := strings.Repeat("x", MaxLine-len("password="))
+	for _, end := range []string{"\n", "\r\n"} {
+		c, err := Parse(strings.NewReader("password=" + value + end + end))
+		if err != nil || c.Password != value {
+			t.Errorf("a %d-byte line ending %q: %v", MaxLine, end, err)
+		}
+	}
+}
