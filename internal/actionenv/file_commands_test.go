@@ -53,3 +53,16 @@ func TestReadFileCommands(t *testing.T) {
 		}
 	}
 }
+
+// The post step reads what the main step saved as STATE_<name>, which is
+// how the runner hands state over.
+func TestStateIsReadFromTheRunnersVariables(t *testing.T) {
+	t.Parallel()
+	r, _ := runner(t, map[string]string{"STATE_token": "ghs_x", "token": "not this"})
+	if got := r.State("token"); got != "ghs_x" {
+		t.Errorf("State(token) = %q", got)
+	}
+	if got := r.State("missing"); got != "" {
+		t.Errorf("State(missing) = %q", got)
+	}
+}
