@@ -2,6 +2,7 @@ package appauth
 
 import (
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -12,12 +13,7 @@ import (
 // token; a slug GitHub does not know is a 404 with advice.
 func TestBotUser(t *testing.T) {
 	t.Parallel()
-	_, srv := world(t)
-	a := newApp(t, srv.URL)
-	tok, err := a.Mint(t.Context(), Request{Owner: emulator.WorldOrg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, _, tok := mintForOrg(t)
 	login, id, err := a.BotUser(t.Context(), tok.Value.Reveal(), emulator.WorldAppSlug)
 	if err != nil || login != "octo-app[bot]" || id != 41898282 {
 		t.Errorf("BotUser = %q, %d, %v; want octo-app[bot], 41898282", login, id, err)
@@ -32,18 +28,25 @@ func TestBotUser(t *testing.T) {
 // Revoking a token GitHub no longer accepts says so.
 func TestRevokeOfARevokedTokenSaysSo(t *testing.T) {
 	t.Parallel()
+	_, srv, tok := mintForOrg(t)
+	if err := Revoke(t.Context(), tok.Value.Reveal(), WithBaseURL(srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	err := Revoke(t.Context(), tok.Value.Reveal(), WithBaseURL(srv.URL))
+	var ae *APIError
+	if !errors.As(err, &ae) || !ae.IsAuth() || !strings.HasPrefix(err.Error(), "GitHub does not accept the token (already revoked or expired?)") {
+		t.Errorf("second Revoke = %v", err)
+	}
+}
+
+// mintForOrg mints a token of octo-org's installation.
+func mintForOrg(t *testing.T) (*App, *httptest.Server, *Token) {
+	t.Helper()
 	_, srv := world(t)
 	a := newApp(t, srv.URL)
 	tok, err := a.Mint(t.Context(), Request{Owner: emulator.WorldOrg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Revoke(t.Context(), tok.Value.Reveal(), WithBaseURL(srv.URL)); err != nil {
-		t.Fatal(err)
-	}
-	err = Revoke(t.Context(), tok.Value.Reveal(), WithBaseURL(srv.URL))
-	var ae *APIError
-	if !errors.As(err, &ae) || !ae.IsAuth() || !strings.HasPrefix(err.Error(), "GitHub does not accept the token (already revoked or expired?)") {
-		t.Errorf("second Revoke = %v", err)
-	}
+	return a, srv, tok
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/org/app-token/internal/store"
 )
 
 // RefreshMargin is 5 minutes: a token with more than that left is used as
@@ -11,14 +13,7 @@ import (
 // push started with it can finish.
 func TestRefreshMarginIsFiveMinutes(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	c := w.client(t, "")
-	tok := w.deviceSignIn(t, c)
-	st := newStore(t, t.TempDir())
-	e := w.entry(tok)
-	if _, err := st.Save(t.Context(), e); err != nil {
-		t.Fatal(err)
-	}
+	w, c, st, e, tok := signedIn(t)
 	w.clock.Advance(tok.ExpiresAt.Sub(w.clock.Now()) - 5*time.Minute - time.Second)
 	if _, refreshed, err := c.Fresh(t.Context(), st, e, RefreshMargin); err != nil || refreshed {
 		t.Fatalf("5m1s left: refreshed %v, %v; want the token as it is", refreshed, err)
@@ -38,6 +33,19 @@ func TestRefreshMarginIsFiveMinutes(t *testing.T) {
 // in again without sending it.
 func TestRefreshTokenDeadAtItsExpiry(t *testing.T) {
 	t.Parallel()
+	w, c, st, e, tok := signedIn(t)
+	w.clock.Advance(tok.RefreshExpiresAt.Sub(w.clock.Now()))
+	if _, _, err := c.Fresh(t.Context(), st, e, RefreshMargin); !errors.Is(err, ErrSignInAgain) {
+		t.Errorf("Fresh at the refresh token's expiry = %v, want ErrSignInAgain", err)
+	}
+	if n := w.em.TokenRequests("refresh_token"); n != 0 {
+		t.Errorf("%d refresh requests, want none", n)
+	}
+}
+
+// signedIn signs in with the device flow and stores the entry.
+func signedIn(t *testing.T) (*world, *Client, *store.Store, store.Entry, *Token) {
+	t.Helper()
 	w := newWorld(t)
 	c := w.client(t, "")
 	tok := w.deviceSignIn(t, c)
@@ -46,11 +54,5 @@ func TestRefreshTokenDeadAtItsExpiry(t *testing.T) {
 	if _, err := st.Save(t.Context(), e); err != nil {
 		t.Fatal(err)
 	}
-	w.clock.Advance(tok.RefreshExpiresAt.Sub(w.clock.Now()))
-	if _, _, err := c.Fresh(t.Context(), st, e, RefreshMargin); !errors.Is(err, ErrSignInAgain) {
-		t.Errorf("Fresh at the refresh token's expiry = %v, want ErrSignInAgain", err)
-	}
-	if n := w.em.TokenRequests("refresh_token"); n != 0 {
-		t.Errorf("%d refresh requests, want none", n)
-	}
+	return w, c, st, e, tok
 }

@@ -37,15 +37,7 @@ func TestTokenLifetimesFromTheRawAnswer(t *testing.T) {
 		if tok.AccessToken != "ghu_a" || tok.RefreshToken != "ghr_r" || tok.TokenType != "bearer" {
 			t.Errorf("%s: token = %#v", tc.name, tok)
 		}
-		for _, x := range []struct {
-			field string
-			got   time.Time
-			want  time.Duration
-		}{{"ExpiresAt", tok.ExpiresAt, tc.expires}, {"RefreshExpiresAt", tok.RefreshExpiresAt, tc.refresh}} {
-			if (x.want == 0 && !x.got.IsZero()) || (x.want != 0 && !x.got.Equal(issued.Add(x.want))) {
-				t.Errorf("%s: %s = %v, want issued + %v", tc.name, x.field, x.got, x.want)
-			}
-		}
+		wantLifetimes(t, tc.name, tok, issued, tc.expires, tc.refresh)
 	}
 }
 
@@ -55,6 +47,21 @@ func TestTokenKeepsTheGrantedScope(t *testing.T) {
 	for _, extra := range []any{map[string]any{"scope": "repo,gist"}, url.Values{"scope": {"repo,gist"}}} {
 		if tok := fromOAuth2((&oauth2.Token{AccessToken: "a"}).WithExtra(extra), time.Now()); tok.Scope != "repo,gist" {
 			t.Errorf("%T: Scope = %q", extra, tok.Scope)
+		}
+	}
+}
+
+// wantLifetimes checks that tok expires expires after issued and its
+// refresh token refresh after issued; 0 means no expiry.
+func wantLifetimes(t *testing.T, what string, tok *Token, issued time.Time, expires, refresh time.Duration) {
+	t.Helper()
+	for _, x := range []struct {
+		field string
+		got   time.Time
+		want  time.Duration
+	}{{"ExpiresAt", tok.ExpiresAt, expires}, {"RefreshExpiresAt", tok.RefreshExpiresAt, refresh}} {
+		if (x.want == 0 && !x.got.IsZero()) || (x.want != 0 && !x.got.Equal(issued.Add(x.want))) {
+			t.Errorf("%s: %s = %v, want %v after %v", what, x.field, x.got, x.want, issued)
 		}
 	}
 }
