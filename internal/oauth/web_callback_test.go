@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -84,5 +85,33 @@ func TestWebFlowCloseBeforeCallback(t *testing.T) {
 	}
 	if _, err := http.Get(flow.RedirectURL()); err == nil {
 		t.Error("the loopback server still answers")
+	}
+}
+
+// Close ends the loopback server within about a second even while a
+// connection holds a half-sent request: it does not wait for the 10 s
+// header timeout.
+func TestWebFlowCloseEndsAHalfSentRequest(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	flow, err := w.client(t, clientSecret).StartWeb(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(flow.RedirectURL())
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /callback?state=x HTTP/1.1\r\nHost: " + u.Host + "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the server is reading the headers
+	flow.Close()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = conn.Read(make([]byte, 1))
+	if ne, ok := err.(net.Error); err == nil || ok && ne.Timeout() {
+		t.Errorf("read after Close = %v, want the connection closed", err)
 	}
 }
