@@ -175,3 +175,23 @@ func TestKeyringRefusingToStore(t *testing.T) {
 		t.Errorf("Save = %v, want ErrKeyringUnavailable", err)
 	}
 }
+
+// Signing out with a broken keychain: in auto mode the file is still
+// searched and the sign-in there deleted; in keyring mode the keychain's
+// failure is the answer.
+func TestDeleteWithABrokenKeychain(t *testing.T) {
+	t.Parallel()
+	kr := &mapKeyring{fail: errors.New("dbus: no session bus")}
+	dir := t.TempDir()
+	s := open(t, Options{Dir: dir, Keyring: kr, Passphrase: "p"})
+	if _, err := s.Save(t.Context(), entry("github.com", "c1")); err != nil {
+		t.Fatal(err)
+	}
+	if gone, err := s.Delete(t.Context(), "github.com", "c1"); err != nil || gone.Location.Kind != KindFile {
+		t.Errorf("auto mode: Delete = %+v, %v; want the file's sign-in", gone, err)
+	}
+	strict := open(t, Options{Mode: "keyring", Dir: dir, Keyring: kr})
+	if _, err := strict.Delete(t.Context(), "github.com", "c1"); !errors.Is(err, ErrKeyringUnavailable) {
+		t.Errorf("keyring mode: Delete = %v, want ErrKeyringUnavailable", err)
+	}
+}
