@@ -3,11 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -478,35 +486,107 @@ func TestActionGHES(t *testing.T) {
 }
 
 // TestActionProxyFromEnvironment points the action at a host that does not
-// exist; only the proxy named by HTTP_PROXY can reach it (it hands requests
-// to the emulator), and NO_PROXY turns the proxy off.
+// exist, over https; only the proxy named by HTTPS_PROXY can reach it (it
+// tunnels to the emulator, served with a certificate for that host), and
+// NO_PROXY turns the proxy off.
 func TestActionProxyFromEnvironment(t *testing.T) {
 	t.Parallel()
 	w := newActWorld(t)
-	var proxied atomic.Int32
+	const host = "ghe.invalid"
+	api, roots := newTLSServer(t, host, w.emu)
+	var tunnels atomic.Int32
 	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.Host != "ghe.invalid" {
-			t.Errorf("proxy asked for %q", r.URL.Host)
+		if r.Method != http.MethodConnect || r.Host != host+":443" {
+			t.Errorf("proxy asked for %s %q", r.Method, r.Host)
+			http.Error(rw, "no", http.StatusBadGateway)
+			return
 		}
-		proxied.Add(1)
-		w.emu.ServeHTTP(rw, r)
+		tunnels.Add(1)
+		upstream, err := net.Dial("tcp", api.Listener.Addr().String())
+		if err != nil {
+			t.Errorf("dial the emulator: %v", err)
+			return
+		}
+		conn, _, err := http.NewResponseController(rw).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return
+		}
+		io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go func() { io.Copy(upstream, conn); upstream.Close() }()
+		io.Copy(conn, upstream)
+		conn.Close()
 	}))
+	t.Cleanup(proxy.Close)
+	env := w.env(map[string]string{"github-api-url": "https://" + host + "/api/v3"})
+	env["HTTPS_PROXY"] = proxy.URL
+	run := func() error {
+		c := newCLI(func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, io.Discard)
+		c.http.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: roots}
+		c.wait = func(context.Context, time.Duration) error { return nil }
+		return c.run(t.Context(), []string{"action"})
+	}
+	if err := run(); err != nil {
+		t.Fatal(err)
+	}
+	if tunnels.Load() == 0 {
+		t.Error("no request went through the proxy")
+	}
+	before := tunnels.Load()
+	env["NO_PROXY"] = host
+	if err := run(); err == nil {
+		t.Error("with NO_PROXY the unresolvable host was reached anyway")
+	}
+	if tunnels.Load() != before {
+		t.Error("NO_PROXY ignored")
+	}
+}
+
+// TestActionRefusesPlainHTTP: an http:// API URL off loopback would send
+// the App's JWT and the token in clear (issue 9, finding 6).
+func TestActionRefusesPlainHTTP(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	var reached atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
 	t.Cleanup(proxy.Close)
 	env := w.env(map[string]string{"github-api-url": "http://ghe.invalid/api/v3"})
 	env["HTTP_PROXY"] = proxy.URL
-	if _, _, err := runEnv(t, env, "action"); err != nil {
+	stdout, _, err := runEnv(t, env, "action")
+	if exitCode(err) != exitError || !strings.Contains(stdout, "::error::github-api-url: ") || !strings.Contains(stdout, "plain http is only for loopback hosts") {
+		t.Errorf("action with http://ghe.invalid = %v\n%s", err, stdout)
+	}
+	if reached.Load() != 0 || len(w.emu.Requests()) != 0 {
+		t.Error("a request was sent over plain http")
+	}
+}
+
+// newTLSServer serves h over TLS with a certificate for host, and returns
+// the pool that trusts it.
+func newTLSServer(t *testing.T, host string, h http.Handler) (*httptest.Server, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if proxied.Load() != 2 {
-		t.Errorf("%d requests went through the proxy, want 2", proxied.Load())
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
 	}
-	env["NO_PROXY"] = "ghe.invalid"
-	if _, _, err := runEnv(t, env, "action"); err == nil {
-		t.Error("with NO_PROXY the unresolvable host was reached anyway")
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if proxied.Load() != 2 {
-		t.Error("NO_PROXY ignored")
-	}
+	cert, _ := x509.ParseCertificate(der)
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	srv := httptest.NewUnstartedServer(h)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv, roots
 }
 
 // TestActionTokenShapes checks that classic and long stateless tokens both
@@ -543,5 +623,72 @@ func TestExitCodes(t *testing.T) {
 		if got := exitCode(err); got != want {
 			t.Errorf("exitCode(%v) = %d, want %d", err, got, want)
 		}
+	}
+}
+
+// TestActionSetupGitUsesTheTokensHost: git gets the token for the host of
+// the API URL that minted it, not for GITHUB_SERVER_URL's (issue 9, finding
+// 3: with github-api-url on another host, git got that host's token for
+// github.com).
+func TestActionSetupGitUsesTheTokensHost(t *testing.T) {
+	t.Parallel()
+	credNeedGit(t)
+	w := newActWorld(t)
+	env := w.env(map[string]string{"setup-git": "true"})
+	env["GITHUB_SERVER_URL"] = "https://github.com"
+	env["RUNNER_TEMP"] = t.TempDir()
+	gitEnv := credGitEnv(w.dir)
+	for _, kv := range gitEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	stdout, stderr, err := runEnv(t, env, "action")
+	if err != nil {
+		t.Fatalf("action: %v\n%s%s", err, stdout, stderr)
+	}
+	list := credMustGit(t, gitEnv, w.dir, "config", "--global", "--list")
+	if strings.Contains(list, "credential.https://github.com.") {
+		t.Errorf("git is configured for github.com with the emulator's token:\n%s", list)
+	}
+	if !strings.Contains(list, "credential."+w.url+".helper=") {
+		t.Errorf("git is not configured for %s, the token's host:\n%s", w.url, list)
+	}
+	post := maps(env)
+	for k, v := range w.state(t) {
+		post["STATE_"+k] = v
+	}
+	if _, _, err := runEnv(t, post, "action-post"); err != nil {
+		t.Fatal(err)
+	}
+	if list := credMustGit(t, gitEnv, w.dir, "config", "--global", "--list"); strings.Contains(list, "credential.") {
+		t.Errorf("the post step left git configured:\n%s", list)
+	}
+}
+
+// TestActionRevokesWhenStateCannotBeSaved: without GITHUB_STATE there is no
+// post step to revoke the token, so the main step does (issue 9, finding 9).
+func TestActionRevokesWhenStateCannotBeSaved(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	env := w.env(nil)
+	env["GITHUB_STATE"] = t.TempDir() // a folder: the write fails
+	stdout, _, err := runEnv(t, env, "action")
+	if err == nil || !strings.Contains(stdout, "::error::write GITHUB_STATE") {
+		t.Fatalf("action = %v\n%s", err, stdout)
+	}
+	var minted, revoked int
+	for _, r := range w.emu.Requests() {
+		switch {
+		case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/access_tokens") && r.Status == http.StatusCreated:
+			minted++
+		case r.Method == http.MethodDelete && r.Path == "/installation/token" && r.Status == http.StatusNoContent:
+			revoked++
+		}
+	}
+	if minted != 1 || revoked != 1 {
+		t.Errorf("%d tokens minted, %d revoked; want the one minted revoked", minted, revoked)
+	}
+	if out := w.outputs(t); len(out) != 0 {
+		t.Errorf("outputs written: %v", out)
 	}
 }

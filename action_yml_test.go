@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/org/app-token/internal/actionenv"
 	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/emulator"
+	"github.com/org/app-token/internal/openapi"
 )
 
 var update = flag.Bool("update", false, "rewrite generated files and golden files")
@@ -21,7 +24,9 @@ const (
 )
 
 // permissionInputs renders one input for every permission GitHub's
-// create-installation-token API accepts (appauth.Permissions).
+// create-installation-token API accepts (appauth.Permissions, from the
+// vendored description internal/openapi/app-permissions.json, and the
+// official action's deprecated extras).
 func permissionInputs() string {
 	var b strings.Builder
 	for _, p := range appauth.Permissions() {
@@ -65,38 +70,125 @@ func TestActionYAMLPermissionInputs(t *testing.T) {
 	}
 }
 
+// TestPermissionSourcesAgree fails when action.yml's permission inputs, the
+// CLI's validation (appauth), the emulator and the vendored description
+// (internal/openapi) disagree on a permission's name or levels.
+func TestPermissionSourcesAgree(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := openapi.Permissions()
+	// action.yml: every permission-* input and the levels its description names.
+	declared := map[string][]string{}
+	re := regexp.MustCompile(`(?m)^  (permission-[a-z0-9-]+):\n    description: ".*Can be set to (.*)\."$`)
+	for _, m := range re.FindAllStringSubmatch(string(data), -1) {
+		name := strings.ReplaceAll(strings.TrimPrefix(m[1], "permission-"), "-", "_")
+		declared[name] = regexp.MustCompile(`'([a-z]+)'`).FindAllString(m[2], -1)
+		for i, l := range declared[name] {
+			declared[name][i] = strings.Trim(l, "'")
+		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^  permission-`).FindAllString(string(data), -1)); n != len(declared) {
+		t.Errorf("action.yml declares %d permission inputs, %d with levels this test can read", n, len(declared))
+	}
+
+	// The emulator, asked over HTTP by an installation granted every
+	// permission at its highest level: it must take exactly the allowed levels.
+	emu := emulator.NewWorld(testKey())
+	granted := map[string]string{}
+	for name := range want {
+		granted[name] = "admin"
+	}
+	emu.AddInstallation(&emulator.Installation{ID: 777, AppID: emulator.WorldAppID, Account: "all-perms", AccountID: 7007,
+		AccountType: "Organization", RepositorySelection: "all", Permissions: granted})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	app, err := appauth.New(emulator.WorldClientID, testKey(), appauth.WithBaseURL(srv.URL), appauth.WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, name := range openapi.Names() {
+		levels := want[name]
+		if got := declared[name]; !slices.Equal(got, levels) {
+			t.Errorf("%s: action.yml offers %q, the description %q", name, got, levels)
+		}
+		if got := appauth.Levels(name); !slices.Equal(got, levels) {
+			t.Errorf("%s: appauth allows %q, the description %q", name, got, levels)
+		}
+		for _, level := range []string{"read", "write", "admin"} {
+			allowed := slices.Contains(levels, level)
+			if err := appauth.CheckPermission(name, level, "--permission"); (err == nil) != allowed {
+				t.Errorf("%s=%s: appauth says %v, allowed = %v", name, level, err, allowed)
+			}
+			_, err := app.CreateToken(t.Context(), &appauth.Installation{ID: 777}, nil, map[string]string{name: level})
+			if (err == nil) != allowed {
+				t.Errorf("%s=%s: the emulator says %v, allowed = %v", name, level, err, allowed)
+			}
+		}
+	}
+	for name := range declared {
+		if _, ok := want[name]; !ok {
+			t.Errorf("action.yml offers permission-%s, which neither GitHub's description nor the official action has", strings.ReplaceAll(name, "_", "-"))
+		}
+	}
+	if _, err := app.CreateToken(t.Context(), &appauth.Installation{ID: 777}, nil, map[string]string{"plan": "read"}); err == nil {
+		t.Error("the emulator minted a token with a permission GitHub does not describe")
+	}
+	if v := emu.Violations(); len(v) > 0 {
+		t.Errorf("emulator answers broke GitHub's description: %q", v)
+	}
+}
+
+// officialNames reads testdata/create-github-app-token-inputs.txt, the
+// official action's input and output names (its header names the version).
+func officialNames(t *testing.T, kind string) []string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/create-github-app-token-inputs.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if name, ok := strings.CutPrefix(line, kind+" "); ok {
+			names = append(names, strings.TrimSpace(name))
+		}
+	}
+	if len(names) == 0 {
+		t.Fatalf("no %s names in the official list", kind)
+	}
+	return names
+}
+
 // TestActionYAMLDeclaresWhatTheCodeUses checks inputs and outputs against
 // the names the code reads and writes, and the drop-in promise: every input
-// and output of actions/create-github-app-token exists here.
+// and output of actions/create-github-app-token (the vendored list) exists
+// here.
 func TestActionYAMLDeclaresWhatTheCodeUses(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("action.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	inputs, outputs := yamlSection(string(data), "inputs"), yamlSection(string(data), "outputs")
-	official := []string{"app-id", "client-id", "private-key", "owner", "repositories", "skip-token-revoke", "github-api-url",
-		"permission-actions", "permission-administration", "permission-checks", "permission-codespaces", "permission-contents",
-		"permission-dependabot-secrets", "permission-deployments", "permission-email-addresses", "permission-environments",
-		"permission-followers", "permission-git-ssh-keys", "permission-gpg-keys", "permission-interaction-limits",
-		"permission-issues", "permission-members", "permission-metadata", "permission-organization-administration",
-		"permission-organization-announcement-banners", "permission-organization-copilot-seat-management",
-		"permission-organization-custom-org-roles", "permission-organization-custom-properties",
-		"permission-organization-custom-roles", "permission-organization-events", "permission-organization-hooks",
-		"permission-organization-packages", "permission-organization-personal-access-token-requests",
-		"permission-organization-personal-access-tokens", "permission-organization-plan", "permission-organization-projects",
-		"permission-organization-secrets", "permission-organization-self-hosted-runners", "permission-organization-user-blocking",
-		"permission-packages", "permission-pages", "permission-profile", "permission-pull-requests",
-		"permission-repository-custom-properties", "permission-repository-hooks", "permission-repository-projects",
-		"permission-secret-scanning-alerts", "permission-secrets", "permission-security-events", "permission-single-file",
-		"permission-starring", "permission-statuses", "permission-team-discussions", "permission-vulnerability-alerts",
-		"permission-workflows"}
-	ours := []string{"installation-id", "setup-git"}
-	for _, in := range append(official, ours...) {
+	for _, in := range officialNames(t, "input") {
+		if !slices.Contains(inputs, in) {
+			t.Errorf("input %q of actions/create-github-app-token is not declared", in)
+		}
+	}
+	for _, out := range officialNames(t, "output") {
+		if !slices.Contains(outputs, out) {
+			t.Errorf("output %q of actions/create-github-app-token is not declared", out)
+		}
+	}
+	for _, in := range []string{"installation-id", "setup-git", "enterprise"} {
 		if !slices.Contains(inputs, in) {
 			t.Errorf("input %q is not declared", in)
 		}
 	}
-	for _, out := range []string{"token", "installation-id", "app-slug", "expires-at", "git-user-name", "git-user-email"} {
+	for _, out := range []string{"expires-at", "git-user-name", "git-user-email"} {
 		if !slices.Contains(outputs, out) {
 			t.Errorf("output %q is not declared", out)
 		}
@@ -122,4 +214,21 @@ func yamlSection(doc, top string) []string {
 		}
 	}
 	return keys
+}
+
+// TestREADMEDropInTable fails when the README's drop-in table leaves out an
+// input or output of the official action.
+func TestREADMEDropInTable(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"input", "output"} {
+		for _, name := range officialNames(t, kind) {
+			if !strings.Contains(string(data), fmt.Sprintf("| %s | `%s` | ", kind, name)) {
+				t.Errorf("the README's drop-in table lacks the %s %q", kind, name)
+			}
+		}
+	}
 }

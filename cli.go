@@ -9,8 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
-	"runtime"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,6 +28,9 @@ type cli struct {
 	stdout  io.Writer
 	stderr  io.Writer
 
+	// executable finds this program, for the credential helper git runs.
+	executable func() (string, error)
+
 	http *http.Client
 	now  func() time.Time
 	// wait sleeps for d or until ctx ends; retries and polls use it.
@@ -37,13 +39,14 @@ type cli struct {
 
 func newCLI(getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) *cli {
 	return &cli{
-		getenv: getenv,
-		stdin:  stdin,
-		stdout: stdout,
-		stderr: stderr,
-		http:   newHTTPClient(getenv),
-		now:    time.Now,
-		wait:   sleepCtx,
+		getenv:     getenv,
+		stdin:      stdin,
+		stdout:     stdout,
+		stderr:     stderr,
+		http:       newHTTPClient(getenv),
+		now:        time.Now,
+		wait:       sleepCtx,
+		executable: os.Executable,
 	}
 }
 
@@ -229,48 +232,3 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) error {
 
 // errHelp ends a command whose help was asked for: exit 0, nothing more.
 var errHelp = errors.New("help requested")
-
-// userDir is os.UserCacheDir (config false) or os.UserConfigDir (config
-// true) joined with "app-token", reading the environment through getenv so
-// that tests can point it elsewhere. override, when set in the
-// environment, wins; the error names it.
-func userDir(getenv func(string) string, config bool, override string) (string, error) {
-	if d := getenv(override); d != "" {
-		return d, nil
-	}
-	var base string
-	switch runtime.GOOS {
-	case "windows":
-		base = getenv("LocalAppData")
-		if config {
-			base = getenv("AppData")
-		}
-	case "darwin", "ios":
-		if h := getenv("HOME"); h != "" {
-			base = filepath.Join(h, "Library", "Caches")
-			if config {
-				base = filepath.Join(h, "Library", "Application Support")
-			}
-		}
-	default:
-		xdg, dot := "XDG_CACHE_HOME", ".cache"
-		if config {
-			xdg, dot = "XDG_CONFIG_HOME", ".config"
-		}
-		base = getenv(xdg)
-		if !filepath.IsAbs(base) {
-			base = ""
-			if h := getenv("HOME"); h != "" {
-				base = filepath.Join(h, dot)
-			}
-		}
-	}
-	if base == "" {
-		kind := "cache"
-		if config {
-			kind = "config"
-		}
-		return "", fmt.Errorf("no user %s folder: set %s", kind, override)
-	}
-	return filepath.Join(base, "app-token"), nil
-}

@@ -121,6 +121,10 @@ func TestTokenCommandErrors(t *testing.T) {
 		{"bad permission", []string{"token", "--owner", "o", "--permission", "contents=admin"}, nil, exitUsage, `"admin" is not a valid level for contents`},
 		{"bad repositories", []string{"token", "--owner", "octo-org", "--repositories", "x/y"}, nil, exitUsage, `--repositories: "x/y" belongs to "x"`},
 		{"wrong app", []string{"token", "--owner", "octo-org", "--client-id", "Iv23liNOPE"}, nil, exitAuth, `GitHub knows no app "Iv23liNOPE": check --client-id`},
+		// Installation 102 is octocat's: minting it while reporting octo-org
+		// was issue 8's bug.
+		{"owner with installation-id", []string{"token", "--owner", "octo-org", "--installation-id", "102"}, nil, exitUsage, "--owner and --installation-id exclude each other"},
+		{"plain http API", []string{"token", "--owner", "octo-org", "--api-url", "http://ghe.invalid/api/v3"}, nil, exitUsage, "--api-url (or APP_TOKEN_API_URL): \"http://ghe.invalid/api/v3\": plain http is only for loopback hosts"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,6 +144,26 @@ func TestTokenCommandErrors(t *testing.T) {
 				t.Errorf("stdout = %q on failure", out)
 			}
 		})
+	}
+}
+
+// TestSameFailureSameExitCode: a missing installation exits the same from
+// token, credential get and the action (issue 8: 1 from token, 4 from
+// credential get).
+func TestSameFailureSameExitCode(t *testing.T) {
+	t.Parallel()
+	w := newActWorld(t)
+	_, _, tokenErr := runEnv(t, cliEnv(t, w), "token", "--owner", "lonely-org")
+	_, _, actionErr := runEnv(t, w.env(map[string]string{"owner": "lonely-org"}), "action")
+	cw := newCredWorld(t)
+	_, _, credErr := cw.run(t, credAsk(credGitHost, "lonely-org/x.git"), append(append([]string{"credential"}, cw.helperArgs(credGitHost)...), "get")...)
+	for name, err := range map[string]error{"token": tokenErr, "action": actionErr, "credential get": credErr} {
+		if err == nil || exitCode(err) != exitError {
+			t.Errorf("%s: exit %d (%v), want %d", name, exitCode(err), err, exitError)
+		}
+	}
+	if len(w.emu.Requests()) == 0 || len(cw.em.Requests()) == 0 {
+		t.Error("the installations were not looked up")
 	}
 }
 

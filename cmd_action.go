@@ -2,23 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net/url"
-	"strconv"
-	"strings"
-	"time"
+	"os"
 
+	"github.com/org/app-token/internal/action"
 	"github.com/org/app-token/internal/actionenv"
 	"github.com/org/app-token/internal/appauth"
-)
-
-// State names the main step hands to the post step.
-const (
-	stateToken     = "token"
-	stateExpiresAt = "expires-at"
-	stateAPIURL    = "api-url"
-	stateGit       = "git"
+	"github.com/org/app-token/internal/ghhost"
 )
 
 func (c *cli) cmdAction(ctx context.Context, args []string) error {
@@ -33,160 +22,38 @@ the environment the Actions runner gives a step.`)
 		return usagef("action takes no arguments; it reads the step's inputs from the environment")
 	}
 	r := actionenv.New(c.getenv, c.stdout)
-	if err := c.actionMain(ctx, r); err != nil {
+	if err := action.Main(ctx, c.actionStep(r)); err != nil {
 		r.Errorf("%s", err)
 		return silent(err)
 	}
 	return nil
 }
 
-// silent is errSilent, keeping the auth exit code for refused credentials.
+// silent is errSilent with err's exit code.
 func silent(err error) error {
-	var ae *appauth.APIError
-	var ke *appauth.KeyError
-	if errors.As(err, &ae) && ae.IsAuth() || errors.As(err, &ke) {
+	if exitCode(err) == exitAuth {
 		return errSilentAuth
 	}
 	return errSilent
 }
 
-// actionNames are the action's names for settings, used in advice.
-func actionNames(setting string) string { return setting }
-
-func (c *cli) actionMain(ctx context.Context, r *actionenv.Runner) error {
-	if err := r.CheckFiles(); err != nil {
-		return err
+// actionStep is the world of an action step: the runner, this process's
+// client, clock and git.
+func (c *cli) actionStep(r *actionenv.Runner) action.Step {
+	s := action.Step{
+		Runner: r, Getenv: c.getenv, Executable: c.executable, Git: c.gitConfig("--global"), Now: c.now,
+		// The action names its settings by their inputs in advice.
+		AppOptions: func(host ghhost.Host, debug func(string, ...any)) []appauth.Option {
+			return c.appOptions(host, func(setting string) string { return setting }, debug)
+		},
 	}
-	var environ []string
 	if c.environ != nil {
-		environ = c.environ()
+		s.Environ = c.environ()
 	}
-	in, err := r.ParseInputs(environ)
-	if err != nil {
-		return err
+	if s.TempDir = c.getenv("RUNNER_TEMP"); s.TempDir == "" {
+		s.TempDir = os.TempDir()
 	}
-	if in.PrivateKey.Reencoded {
-		// The runner masks the secret as the workflow passed it; the PEM
-		// we decoded from it is another string, so mask that too.
-		r.Mask(in.PrivateKey.PEM)
-	}
-	for _, w := range in.Warnings {
-		r.Warningf("%s", w)
-	}
-	app, err := appauth.New(in.ClientID, in.PrivateKey.Key, c.appOptions(in.APIURL, actionNames, r.Debugf)...)
-	if err != nil {
-		return err
-	}
-	req := appauth.Request{Owner: in.Owner, Repositories: in.Repositories, Permissions: in.Permissions, InstallationID: in.InstallationID}
-	r.Infof("%s", describeRequest(req, in.CurrentRepository))
-	tok, err := app.Mint(ctx, req)
-	if err != nil {
-		return err
-	}
-	value := tok.Value.Reveal()
-	r.Mask(value)
-
-	var gitName, gitEmail, gitState string
-	if in.SetupGit {
-		gitName, gitEmail, gitState, err = c.actionGit(ctx, r, app, tok)
-		if err != nil {
-			if rerr := app.Revoke(ctx, value); rerr != nil {
-				r.Warningf("could not revoke the token after setup-git failed: %s", rerr)
-			}
-			return fmt.Errorf("setup-git: %w", err)
-		}
-	}
-
-	// State first: if writing the outputs fails, the post step still
-	// revokes the token.
-	if err := r.SaveState(stateToken, value, stateExpiresAt, tok.ExpiresAt.UTC().Format(time.RFC3339),
-		stateAPIURL, app.APIURL(), stateGit, gitState); err != nil {
-		return err
-	}
-	outputs := []string{
-		"token", value,
-		"installation-id", strconv.FormatInt(tok.InstallationID, 10),
-		"app-slug", tok.AppSlug,
-		"expires-at", tok.ExpiresAt.UTC().Format(time.RFC3339),
-	}
-	if in.SetupGit {
-		outputs = append(outputs, "git-user-name", gitName, "git-user-email", gitEmail)
-	}
-	if err := r.SetOutputs(outputs...); err != nil {
-		return err
-	}
-	r.Infof("Created an installation token for %s (installation %d); it expires at %s.",
-		scopeOf(tok), tok.InstallationID, tok.ExpiresAt.UTC().Format(time.RFC3339))
-	return nil
-}
-
-// describeRequest says, as actions/create-github-app-token does, which
-// resolution applies.
-func describeRequest(req appauth.Request, current bool) string {
-	repos := strings.Join(req.Repositories, ", ")
-	switch {
-	case req.InstallationID != 0 && len(req.Repositories) > 0:
-		return fmt.Sprintf("installation-id set: creating a token for installation %d, repositories %s", req.InstallationID, repos)
-	case req.InstallationID != 0:
-		return fmt.Sprintf("installation-id set: creating a token for all repositories of installation %d", req.InstallationID)
-	case current:
-		return fmt.Sprintf("owner and repositories not set: creating a token for the current repository (%q)", req.Repositories[0])
-	case len(req.Repositories) > 0:
-		return fmt.Sprintf("creating a token for repositories %s of %q", repos, req.Owner)
-	default:
-		return fmt.Sprintf("repositories not set: creating a token for all repositories of %q", req.Owner)
-	}
-}
-
-func scopeOf(tok *appauth.Token) string {
-	if len(tok.Repositories) > 0 {
-		return strings.Join(tok.Repositories, ", ")
-	}
-	if tok.Owner != "" {
-		return "all repositories of " + tok.Owner
-	}
-	return "all repositories of the installation"
-}
-
-// actionGit configures git for the rest of the job as the app's bot.
-func (c *cli) actionGit(ctx context.Context, r *actionenv.Runner, app *appauth.App, tok *appauth.Token) (name, email, state string, err error) {
-	slug := tok.AppSlug
-	if slug == "" {
-		info, err := app.Info(ctx)
-		if err != nil {
-			return "", "", "", err
-		}
-		slug = info.Slug
-	}
-	login, id, err := app.BotUser(ctx, tok.Value.Reveal(), slug)
-	if err != nil {
-		return "", "", "", fmt.Errorf("look up the app's bot user: %w", err)
-	}
-	name = login
-	email = fmt.Sprintf("%d+%s@users.noreply.github.com", id, login)
-	host := gitHost(c.getenv("GITHUB_SERVER_URL"), app.APIURL())
-	state, err = c.actionSetupGit(ctx, host, tok, name, email)
-	if err != nil {
-		return "", "", "", err
-	}
-	r.Infof("Configured git for %s as %s <%s>.", host, name, email)
-	return name, email, state, nil
-}
-
-// gitHost is the web host git talks to: the runner's GITHUB_SERVER_URL, or
-// the API URL's host (api.github.com serves github.com).
-func gitHost(serverURL, apiURL string) string {
-	if u, err := url.Parse(serverURL); err == nil && u.Host != "" {
-		return u.Host
-	}
-	u, err := url.Parse(apiURL)
-	if err != nil {
-		return "github.com"
-	}
-	if h, ok := strings.CutPrefix(u.Host, "api."); ok {
-		return h
-	}
-	return u.Host
+	return s
 }
 
 func (c *cli) cmdActionPost(ctx context.Context, args []string) error {
@@ -197,39 +64,6 @@ A failed revocation is a warning, not a failure.`)
 		return err
 	}
 	r := actionenv.New(c.getenv, c.stdout)
-	c.actionPost(ctx, r)
+	action.Post(ctx, c.actionStep(r))
 	return nil
-}
-
-func (c *cli) actionPost(ctx context.Context, r *actionenv.Runner) {
-	if git := r.State(stateGit); git != "" {
-		if err := c.actionUndoGit(ctx, git); err != nil {
-			r.Warningf("could not undo setup-git: %s", err)
-		} else {
-			r.Infof("Removed the git configuration setup-git added.")
-		}
-	}
-	token := r.State(stateToken)
-	if token == "" {
-		r.Infof("No token to revoke: the main step created none.")
-		return
-	}
-	r.Mask(token)
-	if skip, err := r.Bool("skip-token-revoke", false); err != nil || skip {
-		r.Infof("Token revocation skipped (skip-token-revoke).")
-		return
-	}
-	if exp, err := time.Parse(time.RFC3339, r.State(stateExpiresAt)); err == nil && !c.now().Before(exp) {
-		r.Infof("The token already expired: nothing to revoke.")
-		return
-	}
-	apiURL := r.State(stateAPIURL)
-	if apiURL == "" {
-		apiURL = appauth.DefaultAPIURL
-	}
-	if err := appauth.Revoke(ctx, token, c.appOptions(apiURL, actionNames, r.Debugf)...); err != nil {
-		r.Warningf("could not revoke the token: %s", err)
-		return
-	}
-	r.Infof("Token revoked.")
 }

@@ -13,13 +13,14 @@ import (
 	"text/tabwriter"
 
 	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/ghhost"
 )
 
 // appOptions are the appauth options every command shares: the one HTTP
 // client, the clock, the waits, names for advice and an optional debug sink.
-func (c *cli) appOptions(apiURL string, names func(string) string, debug func(string, ...any)) []appauth.Option {
+func (c *cli) appOptions(host ghhost.Host, names func(string) string, debug func(string, ...any)) []appauth.Option {
 	opts := []appauth.Option{
-		appauth.WithBaseURL(apiURL),
+		appauth.WithBaseURL(host.APIURL()),
 		appauth.WithHTTPClient(c.http),
 		appauth.WithClock(c.now),
 		appauth.WithWait(c.wait),
@@ -31,80 +32,54 @@ func (c *cli) appOptions(apiURL string, names func(string) string, debug func(st
 	return opts
 }
 
-// registerApp adds the flags that say which App to act as. They are the
-// credential helper's settings (credSettings), so that every command reads
-// --client-id, --private-key-file, --api-url and their APP_TOKEN_*
-// variables the same way. apiDefault says what an unset --api-url means.
-func (s *credSettings) registerApp(fs *flag.FlagSet, apiDefault string) {
-	fs.StringVar(&s.clientID, "client-id", "", "the GitHub App's client ID (default $APP_TOKEN_CLIENT_ID)")
-	fs.StringVar(&s.appID, "app-id", "", "the GitHub App's numeric app ID, instead of the client ID (default $APP_TOKEN_APP_ID)")
-	fs.StringVar(&s.keyFile, "private-key-file", "", "the App's private key `file` (.pem) (default $APP_TOKEN_PRIVATE_KEY_FILE, or the PEM in $APP_TOKEN_PRIVATE_KEY)")
-	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL`: https://HOST/api/v3 for GitHub Enterprise Server (default $APP_TOKEN_API_URL, else "+apiDefault+")")
-}
-
-// registerAppCommand is registerApp for the commands that talk to one API,
-// with --debug.
-func (s *credSettings) registerAppCommand(fs *flag.FlagSet) {
-	s.registerApp(fs, "https://api.github.com")
-	fs.BoolVar(&s.debug, "debug", false, "print each request (method, path, status, time) on stderr; never secrets (or set APP_TOKEN_DEBUG=1)")
-}
-
-// cliNames names settings in advice as the CLI's flags.
-func cliNames(setting string) string {
-	switch setting {
-	case "installation-id":
-		return "--installation-id (app-token installations lists them)"
-	case "client-id", "owner", "repositories":
-		return "--" + setting
-	case "private-key":
-		return "the private key (--private-key-file or APP_TOKEN_PRIVATE_KEY)"
+// debugf is the debug sink of a command run with --debug, else nil.
+func (c *cli) debugf(s *settings, prefix string) func(string, ...any) {
+	if !s.debug {
+		return nil
 	}
-	if p, ok := strings.CutPrefix(setting, "permission-"); ok {
-		return "--permission " + strings.ReplaceAll(p, "-", "_")
-	}
-	return setting
+	return func(format string, args ...any) { fmt.Fprintf(c.stderr, prefix+format+"\n", args...) }
 }
 
-// newApp builds the App the flags and environment name.
-func (c *cli) newApp(s *credSettings) (*appauth.App, error) {
-	s.fromEnv(c.getenv)
+// newApp builds the App the settings name, for host.
+func (c *cli) newApp(s *settings, host ghhost.Host) (*appauth.App, error) {
 	if s.issuer() == "" {
-		return nil, usagef("no app given: pass --client-id (or --app-id), or set APP_TOKEN_CLIENT_ID")
+		return nil, usagef("no app given: pass --client-id (or --app-id), or set %s", envClientID)
 	}
-	raw, name, err := c.credKey(s)
+	raw, name, err := s.key()
 	if err != nil {
 		return nil, err
 	}
 	key, err := appauth.ParseKey(string(raw))
 	if err != nil {
-		return nil, &authError{fmt.Errorf("%s: %w", name, err)}
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	apiURL := s.apiURL
-	if apiURL == "" {
-		apiURL = appauth.DefaultAPIURL
-	}
-	if err := appauth.ValidateAPIURL(apiURL); err != nil {
-		return nil, usagef("--api-url: %v", err)
-	}
-	var debug func(string, ...any)
-	if s.debug {
-		debug = func(format string, args ...any) { fmt.Fprintf(c.stderr, "debug: "+format+"\n", args...) }
-	}
-	return appauth.New(s.issuer(), key.Key, c.appOptions(apiURL, cliNames, debug)...)
+	return appauth.New(s.issuer(), key.Key, c.appOptions(host, flagNames, c.debugf(s, "debug: "))...)
 }
 
-// authFailure marks GitHub's refusal of the App's credentials for exit 4.
-func authFailure(err error) error {
-	var ae *appauth.APIError
-	if errors.As(err, &ae) && ae.IsAuth() {
-		return &authError{err}
+// appFlags parses the flags of a command that acts as the App, which
+// takes no arguments, and resolves its host.
+func (c *cli) appFlags(fs *flag.FlagSet, s *settings, args []string) (ghhost.Host, error) {
+	if err := c.parse(fs, args); err != nil {
+		return ghhost.Host{}, err
 	}
-	return err
+	if fs.NArg() > 0 {
+		return ghhost.Host{}, usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	s.resolve(fs, c.getenv)
+	return s.ghHost()
+}
+
+// appCommand is appFlags, then the App.
+func (c *cli) appCommand(fs *flag.FlagSet, s *settings, args []string) (*appauth.App, error) {
+	host, err := c.appFlags(fs, s, args)
+	if err != nil {
+		return nil, err
+	}
+	return c.newApp(s, host)
 }
 
 func (c *cli) cmdToken(ctx context.Context, args []string) error {
-	var s credSettings
-	var installationID int64
+	var s settings
 	var asJSON bool
 	fs := c.flags("token", "", `Print an installation access token for a GitHub App on stdout.
 
@@ -122,25 +97,27 @@ Examples:
 	fs.StringVar(&s.owner, "owner", "", "the `account` (user or organization) the app is installed on")
 	fs.StringVar(&s.repositories, "repositories", "", "narrow the token to these repositories (comma-separated; name or owner/name)")
 	fs.Var(&s.permissions, "permission", "narrow the token to `name=level` (repeatable), e.g. contents=read")
-	fs.Int64Var(&installationID, "installation-id", 0, "use this installation `ID` directly (one request instead of two)")
+	fs.Int64Var(&s.installationID, "installation-id", 0, "use this installation `ID` directly (one request instead of two)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON: token, expires_at, installation_id, app_slug, permissions, repositories")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("token: unexpected argument %q", fs.Arg(0))
-	}
-	req, err := c.tokenRequest(&s, installationID)
+	host, err := c.appFlags(fs, &s, args)
 	if err != nil {
 		return err
 	}
-	app, err := c.newApp(&s)
+	sel := appauth.Selection{
+		Owner: s.owner, Repositories: s.repositories, InstallationID: s.installationID, Permissions: s.permissions,
+		CurrentRepository: s.env("GITHUB_REPOSITORY"), CurrentOwner: s.env("GITHUB_REPOSITORY_OWNER"),
+	}
+	req, _, err := sel.Resolve(func(name string) string { return "--" + name })
+	if err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	app, err := c.newApp(&s, host)
 	if err != nil {
 		return err
 	}
 	tok, err := app.Mint(ctx, req)
 	if err != nil {
-		return authFailure(err)
+		return err
 	}
 	if !asJSON {
 		_, err := fmt.Fprintln(c.stdout, tok.Value.Reveal())
@@ -151,50 +128,15 @@ Examples:
 	return enc.Encode(tok)
 }
 
-// tokenRequest resolves the flags to a request as the action resolves its
-// inputs.
-func (c *cli) tokenRequest(s *credSettings, installationID int64) (appauth.Request, error) {
-	if s.owner != "" && !appauth.ValidOwner(s.owner) {
-		return appauth.Request{}, usagef("--owner: %q is not a GitHub account name", s.owner)
-	}
-	repos, owner, err := appauth.ParseRepositories(s.repositories, s.owner, "--repositories")
-	if err != nil {
-		return appauth.Request{}, &usageError{msg: err.Error()}
-	}
-	if installationID < 0 {
-		return appauth.Request{}, usagef("--installation-id: must be a positive number")
-	}
-	req := appauth.Request{Owner: owner, Repositories: repos, Permissions: s.permissions, InstallationID: installationID}
-	if len(req.Permissions) == 0 {
-		req.Permissions = nil
-	}
-	if owner == "" && installationID == 0 {
-		current := c.getenv("GITHUB_REPOSITORY")
-		o, name, ok := strings.Cut(current, "/")
-		switch {
-		case !ok:
-			return appauth.Request{}, usagef("say which installation: pass --owner, --repositories owner/name or --installation-id")
-		case len(repos) == 0:
-			req.Owner, req.Repositories = o, []string{name}
-		default:
-			req.Owner = o
-		}
-	}
-	return req, nil
-}
-
 func (c *cli) cmdJWT(ctx context.Context, args []string) error {
-	var s credSettings
+	var s settings
 	var asJSON bool
 	fs := c.flags("jwt", "", `Print a JWT signed with the App's private key (RS256), for calls made as the
 App itself (curl -H "Authorization: Bearer $(app-token jwt ...)"). It is
 valid from 60 seconds ago for 10 minutes.`)
 	s.registerAppCommand(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON: jwt, expires_at")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	app, err := c.newApp(&s)
+	app, err := c.appCommand(fs, &s, args)
 	if err != nil {
 		return err
 	}
@@ -210,21 +152,18 @@ valid from 60 seconds ago for 10 minutes.`)
 }
 
 func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
-	var s credSettings
+	var s settings
 	var asJSON bool
 	fs := c.flags("installations", "", "List the App's installations: ID, account, repository selection and permissions.")
 	s.registerAppCommand(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	app, err := c.newApp(&s)
+	app, err := c.appCommand(fs, &s, args)
 	if err != nil {
 		return err
 	}
 	list, err := app.Installations(ctx)
 	if err != nil {
-		return authFailure(err)
+		return err
 	}
 	if asJSON {
 		if list == nil {
@@ -263,24 +202,20 @@ func permissionSummary(p map[string]string) string {
 }
 
 func (c *cli) cmdRevoke(ctx context.Context, args []string) error {
-	var apiURL string
+	var s settings
 	fs := c.flags("revoke", "", `Revoke an installation access token. The token is read from stdin (so that it
 stays out of the process list and shell history):
 
   app-token token --owner octo-org ... > token.txt
   app-token revoke < token.txt`)
-	fs.StringVar(&apiURL, "api-url", "", "the REST API `URL` (default $APP_TOKEN_API_URL, else https://api.github.com)")
+	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL` (default $"+envAPIURL+", else "+ghhost.DefaultAPIURL+")")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	if apiURL == "" {
-		apiURL = c.getenv("APP_TOKEN_API_URL")
-	}
-	if apiURL == "" {
-		apiURL = appauth.DefaultAPIURL
-	}
-	if err := appauth.ValidateAPIURL(apiURL); err != nil {
-		return usagef("--api-url: %v", err)
+	s.resolve(fs, c.getenv)
+	host, err := s.ghHost()
+	if err != nil {
+		return err
 	}
 	line, err := bufio.NewReader(io.LimitReader(c.stdin, 1<<16)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -290,8 +225,8 @@ stays out of the process list and shell history):
 	if token == "" {
 		return usagef("revoke: no token on stdin: pipe the token in (app-token revoke < token.txt)")
 	}
-	if err := appauth.Revoke(ctx, token, c.appOptions(apiURL, cliNames, nil)...); err != nil {
-		return authFailure(fmt.Errorf("revoke: %w", err))
+	if err := appauth.Revoke(ctx, token, c.appOptions(host, flagNames, nil)...); err != nil {
+		return fmt.Errorf("revoke: %w", err)
 	}
 	fmt.Fprintln(c.stderr, "Token revoked.")
 	return nil

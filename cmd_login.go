@@ -1,40 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"os/exec"
-	"runtime"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/oauth"
+	"github.com/org/app-token/internal/signin"
 	"github.com/org/app-token/internal/store"
-)
-
-// Environment variables of the sign-in commands. Flags win over them.
-const (
-	envClientID     = "APP_TOKEN_CLIENT_ID"
-	envClientSecret = "APP_TOKEN_CLIENT_SECRET"
-	envGitHubURL    = "APP_TOKEN_GITHUB_URL"
-	envAPIURL       = "APP_TOKEN_API_URL"
-	envStore        = "APP_TOKEN_STORE"
-	envStoreKey     = "APP_TOKEN_STORE_KEY"
-	envConfigDir    = "APP_TOKEN_CONFIG_DIR"
-)
-
-const (
-	defaultGitHubURL = "https://github.com"
-	defaultAPIURL    = "https://api.github.com"
-	// webSignInTimeout bounds the wait for the browser to come back.
-	webSignInTimeout = 15 * time.Minute
+	"github.com/org/app-token/internal/userdir"
 )
 
 const loginHelp = `
@@ -83,127 +60,11 @@ which needs the app's client secret. To withdraw the app's access entirely,
 revoke its authorization in your GitHub settings (Applications).
 `
 
-// signInFlags are the flags the sign-in commands share.
-type signInFlags struct {
-	clientID     string
-	clientSecret string
-	githubURL    string
-	apiURL       string
-	set          map[string]bool // flags given on the command line
-}
-
-func (f *signInFlags) register(fs *flag.FlagSet, withSecret bool) {
-	fs.StringVar(&f.clientID, "client-id", "", "the app's client `ID` (not its app ID) (default $"+envClientID+")")
-	if withSecret {
-		fs.StringVar(&f.clientSecret, "client-secret", "", "the app's client `secret` (default $"+envClientSecret+"); needed by --web and --revoke")
-	}
-	fs.StringVar(&f.githubURL, "github-url", "", "GitHub's web `URL`: https://github.com, https://HOST for GHES, or an emulator (default $"+envGitHubURL+", else https://github.com)")
-	fs.StringVar(&f.apiURL, "api-url", "", "the REST API `URL` (default $"+envAPIURL+", else https://api.github.com, or https://HOST/api/v3 for GHES)")
-}
-
-// resolve fills what the flags left empty from the environment.
-func (f *signInFlags) resolve(fs *flag.FlagSet, getenv func(string) string) {
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	fill := func(v *string, env string) {
-		if *v == "" {
-			*v = strings.TrimSpace(getenv(env))
-		}
-	}
-	fill(&f.clientID, envClientID)
-	fill(&f.clientSecret, envClientSecret)
-	fill(&f.githubURL, envGitHubURL)
-	fill(&f.apiURL, envAPIURL)
-}
-
-// signInTarget is a GitHub host's URLs, checked and normalised.
-type signInTarget struct {
-	githubURL string // web host, no trailing slash
-	apiURL    string // "" when not given and not derivable (use the stored one)
-	host      string // store key: the web host's host[:port], lowercase
-}
-
-// target checks --github-url and --api-url. The API URL defaults to
-// https://api.github.com for github.com and to https://HOST/api/v3 (GHES)
-// for any other host.
-func (f *signInFlags) target() (signInTarget, error) {
-	raw := loginOr(f.githubURL, defaultGitHubURL)
-	gh, err := loginURL(raw)
-	if err != nil {
-		return signInTarget{}, usagef("--github-url (or %s) %v", envGitHubURL, err)
-	}
-	t := signInTarget{githubURL: gh.String(), host: strings.ToLower(gh.Host)}
-	switch {
-	case f.apiURL != "":
-		api, err := loginURL(f.apiURL)
-		if err != nil {
-			return signInTarget{}, usagef("--api-url (or %s) %v", envAPIURL, err)
-		}
-		t.apiURL = api.String()
-	case t.host == "github.com":
-		t.apiURL = defaultAPIURL
-	default:
-		t.apiURL = t.githubURL + "/api/v3"
-	}
-	return t, nil
-}
-
-func loginOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// loginURL parses a GitHub URL given as "https://HOST[/path]" or a bare
-// "HOST" (https assumed). Plain http is allowed only for loopback hosts:
-// tokens must not cross a network in clear.
-func loginURL(raw string) (*url.URL, error) {
-	s := strings.TrimSpace(raw)
-	if !strings.Contains(s, "://") {
-		s = "https://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%q is not a URL such as https://github.com or https://ghe.example", raw)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loginLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("%q: use https (plain http is only for 127.0.0.1 or localhost, such as the emulator)", raw)
-		}
-	default:
-		return nil, fmt.Errorf("%q: use an https URL", raw)
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	return u, nil
-}
-
-func loginLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// loginHostOf returns the store key of a GitHub URL or bare host.
-func loginHostOf(githubURL string) (string, error) {
-	u, err := loginURL(githubURL)
-	if err != nil {
-		return "", err
-	}
-	return strings.ToLower(u.Host), nil
-}
-
 // loginConfigDir is where the token files and locks live:
 // APP_TOKEN_CONFIG_DIR, else app-token's folder in the user config folder,
 // as os.UserConfigDir finds it, read through getenv.
 func loginConfigDir(getenv func(string) string) (string, error) {
-	return userDir(getenv, true, envConfigDir)
+	return userdir.Find(getenv, true, envConfigDir)
 }
 
 // loginScryptLogN is the scrypt cost of new token files: 0 is the store's
@@ -233,20 +94,19 @@ func (c *cli) userStore(allowPlaintext bool) (*store.Store, error) {
 	return st, nil
 }
 
-func (c *cli) oauthClient(clientID, secret, githubURL, apiURL string, scopes []string) (*oauth.Client, error) {
-	return oauth.New(oauth.Config{
-		ClientID: clientID, ClientSecret: secret, GitHubURL: githubURL, APIURL: apiURL, Scopes: scopes,
-	}, oauth.WithHTTPClient(c.http), oauth.WithClock(c.now), oauth.WithWait(c.wait))
-}
-
-func splitScopes(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+// session is the world of the sign-in commands.
+func (c *cli) session() *signin.Session {
+	return &signin.Session{
+		In: c.stdin, Out: c.stdout, Err: c.stderr, Browser: c.getenv("BROWSER"), Now: c.now,
+		OAuth:   []oauth.Option{oauth.WithHTTPClient(c.http), oauth.WithClock(c.now), oauth.WithWait(c.wait)},
+		EnvName: func(setting string) string { return flagEnv[setting] },
+	}
 }
 
 func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 	fs := c.flags("login", "", loginHelp)
-	var f signInFlags
-	f.register(fs, true)
+	var f settings
+	f.registerSignIn(fs, true)
 	device := fs.Bool("device", false, "sign in with the device flow: enter a code on any device with a browser (the default)")
 	web := fs.Bool("web", false, "sign in with this machine's browser (loopback redirect with PKCE); needs the client secret")
 	scopes := fs.String("scopes", "", "OAuth App `scopes`, comma- or space-separated (GitHub Apps ignore scopes: their permissions apply)")
@@ -262,7 +122,7 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 		return usagef("--device and --web exclude each other: pick one")
 	}
 	f.resolve(fs, c.getenv)
-	t, err := f.target()
+	t, err := f.ghHost()
 	if err != nil {
 		return err
 	}
@@ -276,503 +136,83 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.Target(ctx, t.host); err != nil {
-		return c.storeWriteError(err)
-	}
-	client, err := c.oauthClient(f.clientID, f.clientSecret, t.githubURL, t.apiURL, splitScopes(*scopes))
-	if err != nil {
-		return err
-	}
-	flow := "device"
-	var tok *oauth.Token
-	if *web {
-		flow = "web"
-		tok, err = c.webSignIn(ctx, client, t, *noBrowser)
-	} else {
-		tok, err = c.deviceSignIn(ctx, client, t, *noBrowser)
-	}
-	if err != nil {
-		return signInError(err, f.clientID, t, *web)
-	}
-	user, err := client.User(ctx, tok.AccessToken)
-	if err != nil {
-		return fmt.Errorf("check who signed in (--api-url %s): %w", t.apiURL, err)
-	}
-	now := c.now()
-	e := store.Entry{
-		Host: t.host, ClientID: f.clientID, GitHubURL: t.githubURL, APIURL: t.apiURL,
-		ClientSecret: f.clientSecret, Flow: flow, Scopes: tok.Scope, Login: user.Login, UserID: user.ID,
-		AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresAt: tok.ExpiresAt,
-		RefreshToken: tok.RefreshToken, RefreshExpiresAt: tok.RefreshExpiresAt, SignedInAt: now,
-	}
-	loc, err := st.Save(ctx, e)
-	if err != nil {
-		return c.storeWriteError(err)
-	}
-	fmt.Fprintf(c.stderr, "Signed in to %s as %s.\n", t.host, user.Login)
-	fmt.Fprintf(c.stderr, "Tokens stored in %s.\n", loc)
-	if !loc.Encrypted {
-		fmt.Fprintf(c.stderr, "Warning: anyone who can read that file can act as %s. Prefer a keychain or %s.\n", user.Login, envStoreKey)
-	}
-	switch {
-	case tok.ExpiresAt.IsZero():
-		fmt.Fprintln(c.stderr, "The token does not expire.")
-	case tok.RefreshToken != "":
-		fmt.Fprintf(c.stderr, "The access token expires in %s; app-token refreshes it when used%s.\n",
-			loginDuration(tok.ExpiresAt.Sub(now)), loginUntil(tok.RefreshExpiresAt))
-	default:
-		fmt.Fprintf(c.stderr, "The access token expires in %s; sign in again then.\n", loginDuration(tok.ExpiresAt.Sub(now)))
-	}
-	return nil
-}
-
-func loginUntil(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return " until " + t.UTC().Format("2006-01-02")
-}
-
-// loginDuration rounds d for people: 7h59m, 14m, 30s.
-func loginDuration(d time.Duration) string {
-	switch {
-	case d >= time.Minute:
-		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
-	case d > 0:
-		return d.Round(time.Second).String()
-	default:
-		return "0s"
-	}
-}
-
-// deviceSignIn runs the device flow, telling the person what to do on
-// stderr.
-func (c *cli) deviceSignIn(ctx context.Context, client *oauth.Client, t signInTarget, noBrowser bool) (*oauth.Token, error) {
-	da, err := client.DeviceCode(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(c.stderr, "\n  First copy your one-time code:  %s\n  Then open:  %s\n\n", da.UserCode, da.VerificationURI)
-	if !noBrowser && loginIsTerminal(c.stdin) && loginIsTerminal(c.stderr) && loginWebURL(da.VerificationURI) {
-		fmt.Fprintf(c.stderr, "Press Enter to open %s in your browser.\n", da.VerificationURI)
-		go c.openOnEnter(ctx, da.VerificationURI)
-	}
-	wait := "Waiting for you to approve the sign-in"
-	if !da.Expiry.IsZero() {
-		wait += fmt.Sprintf(" (the code expires in %s", loginDuration(da.Expiry.Sub(c.now())))
-		wait += "; Ctrl-C cancels)"
-	} else {
-		wait += " (Ctrl-C cancels)"
-	}
-	fmt.Fprintln(c.stderr, wait+"...")
-	return client.DeviceToken(ctx, da, func(interval time.Duration) {
-		fmt.Fprintf(c.stderr, "GitHub asked app-token to poll less often: now every %s.\n", interval)
+	return c.session().Login(ctx, st, signin.LoginRequest{
+		Host: t, ClientID: f.clientID, ClientSecret: f.clientSecret, Web: *web, NoBrowser: *noBrowser,
+		Scopes: strings.FieldsFunc(*scopes, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }),
 	})
 }
 
-// openOnEnter opens u in the browser when the person presses Enter. It
-// runs in its own goroutine, which a sign-in that ends first leaves blocked
-// on stdin until the process exits.
-func (c *cli) openOnEnter(ctx context.Context, u string) {
-	line, err := bufio.NewReader(c.stdin).ReadString('\n')
-	if err != nil || !strings.HasSuffix(line, "\n") || ctx.Err() != nil {
-		return
-	}
-	if err := c.openBrowser(u); err != nil {
-		fmt.Fprintf(c.stderr, "Could not open a browser (%v): open %s yourself.\n", err, u)
-	}
-}
-
-// webSignIn runs the web flow on a loopback redirect.
-func (c *cli) webSignIn(ctx context.Context, client *oauth.Client, t signInTarget, noBrowser bool) (*oauth.Token, error) {
-	ctx, cancel := context.WithTimeout(ctx, webSignInTimeout)
-	defer cancel()
-	flow, err := client.StartWeb(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(c.stderr, "\n  Open this page to sign in to %s:\n\n  %s\n\n", t.host, flow.AuthURL())
-	if !noBrowser {
-		if err := c.openBrowser(flow.AuthURL()); err != nil {
-			fmt.Fprintf(c.stderr, "Could not open a browser (%v): open the page yourself.\n", err)
-		} else {
-			fmt.Fprintln(c.stderr, "Opened it in your browser.")
-		}
-	}
-	fmt.Fprintf(c.stderr, "Waiting for the browser to come back to %s (Ctrl-C cancels)...\n", flow.RedirectURL())
-	tok, err := flow.Wait(ctx)
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return nil, errBrowserTimeout
-	}
-	return tok, err
-}
-
-// errBrowserTimeout ends a web sign-in whose browser never came back.
-var errBrowserTimeout = fmt.Errorf("the browser did not come back within %s", webSignInTimeout)
-
-// openBrowser opens u with $BROWSER, else the platform's opener.
-func (c *cli) openBrowser(u string) error {
-	if !loginWebURL(u) {
-		return fmt.Errorf("%q is not a web page", u)
-	}
-	var cmd *exec.Cmd
-	if b := strings.Fields(c.getenv("BROWSER")); len(b) > 0 {
-		cmd = exec.Command(b[0], append(b[1:], u)...)
-	} else {
-		switch runtime.GOOS {
-		case "darwin":
-			cmd = exec.Command("open", u)
-		case "windows":
-			cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", u)
-		default:
-			cmd = exec.Command("xdg-open", u)
-		}
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go cmd.Wait()
-	return nil
-}
-
-func loginWebURL(u string) bool {
-	p, err := url.Parse(u)
-	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != ""
-}
-
-// loginIsTerminal reports whether v is a character device (a terminal; or
-// /dev/null, which openOnEnter survives: it reads EOF, not a line).
-func loginIsTerminal(v any) bool {
-	f, ok := v.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// signInError turns a failed sign-in into advice. GitHub's refusals are
-// auth failures (exit 4).
-func signInError(err error, clientID string, t signInTarget, web bool) error {
-	again := "app-token login"
-	if web {
-		again += " --web"
-	}
-	var oe *oauth.Error
-	var he *oauth.HTTPError
-	switch {
-	case oauth.IsCanceled(err):
-		return errors.New("sign-in cancelled")
-	case errors.Is(err, errBrowserTimeout):
-		return &authError{fmt.Errorf("%w: run %s again", err, again)}
-	case errors.Is(err, oauth.ErrStateMismatch):
-		return &authError{fmt.Errorf("%w, so app-token refused it (a page app-token did not open tried to complete the sign-in): run %s again", err, again)}
-	case errors.As(err, &oe):
-		var advice string
-		switch oe.Code {
-		case oauth.CodeAccessDenied:
-			advice = "the sign-in was cancelled in the browser: run " + again + " again and authorize the app"
-		case oauth.CodeExpiredToken:
-			advice = "the code expired before the sign-in was approved: run " + again + " again and enter the code sooner"
-		case oauth.CodeDeviceFlowDisabled:
-			advice = fmt.Sprintf("the device flow is not enabled for client %s: tick \"Enable Device Flow\" in the app's settings, or sign in with app-token login --web", clientID)
-		case oauth.CodeIncorrectCredentials:
-			if web {
-				advice = fmt.Sprintf("GitHub refused client ID %q or its secret: check --client-id (%s) and --client-secret (%s)", clientID, envClientID, envClientSecret)
-			} else {
-				advice = fmt.Sprintf("GitHub does not know client ID %q: check --client-id or %s (the client ID on the app's settings page, not its app ID) and --github-url", clientID, envClientID)
-			}
-		case oauth.CodeBadVerificationCode, "invalid_grant":
-			advice = "GitHub refused the code the browser brought back (expired or already used): run " + again + " again"
-		case oauth.CodeRedirectMismatch:
-			advice = "GitHub refused the loopback redirect: add http://127.0.0.1/callback to the app's callback URLs, or use the device flow"
-		default:
-			advice = "the sign-in failed: run " + again + " again"
-		}
-		return &authError{fmt.Errorf("%s (%v)", advice, oe)}
-	case errors.As(err, &he):
-		return fmt.Errorf("sign in: %w: check that --github-url (%s) is GitHub's web address, such as https://github.com or https://HOST for GHES", err, t.githubURL)
-	}
-	return fmt.Errorf("sign in: %w", err)
-}
-
-// storeWriteError turns a failure to save tokens into advice.
-func (c *cli) storeWriteError(err error) error {
-	switch {
-	case errors.Is(err, store.ErrNeedPassphrase):
-		return usagef("nowhere safe to store the tokens: there is no OS keychain (or %s=file) and %s is not set; set %s to a passphrase to encrypt the token file, or pass --insecure-storage to store it in plaintext",
-			envStore, envStoreKey, envStoreKey)
-	case errors.Is(err, store.ErrKeyringUnavailable), errors.Is(err, store.ErrKeyringTimeout):
-		return fmt.Errorf("store the tokens: %w (unset %s or set it to file to use an encrypted file instead)", err, envStore)
-	}
-	return fmt.Errorf("store the tokens: %w", err)
-}
-
-// loadSignIn finds the entry for host. An explicit --client-id must match;
-// APP_TOKEN_CLIENT_ID is a preference (it may name the app the credential
-// helper mints installation tokens for): without a sign-in for it, the one
-// sign-in of host serves.
-func (c *cli) loadSignIn(ctx context.Context, st *store.Store, host, clientID string, strict bool) (store.Entry, error) {
-	e, err := st.Load(ctx, host, clientID)
-	if errors.Is(err, store.ErrNotFound) && clientID != "" && !strict {
-		e, err = st.Load(ctx, host, "")
-	}
-	if err != nil {
-		return e, signedOutError(err, host)
-	}
-	return e, nil
-}
-
-// signedOutError says why nobody counts as signed in to host.
-func signedOutError(err error, host string) error {
-	login := "app-token login --client-id <the app's client ID>"
-	if host != "github.com" {
-		login += " --github-url https://" + host
-	}
-	var ce *store.CorruptError
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return &authError{fmt.Errorf("not signed in to %s: sign in with %s", host, login)}
-	case errors.As(err, &ce):
-		return &authError{fmt.Errorf("%w; nobody counts as signed in to %s until %s replaces it", err, host, login)}
-	case errors.Is(err, store.ErrWrongPassphrase):
-		return &authError{fmt.Errorf("the token file for %s does not open with %s (another passphrase, or the file was altered): set the passphrase used at sign-in, or sign in again with %s", host, envStoreKey, login)}
-	case errors.Is(err, store.ErrNeedPassphrase):
-		return &authError{fmt.Errorf("the tokens for %s are in an encrypted file: set %s to the passphrase used at sign-in", host, envStoreKey)}
-	case errors.Is(err, store.ErrAmbiguous):
-		return usagef("%v of %s: pass --client-id or set %s to pick one", err, host, envClientID)
-	case errors.Is(err, store.ErrKeyringUnavailable), errors.Is(err, store.ErrKeyringTimeout):
-		return fmt.Errorf("read the token store: %w (unset %s or set it to file to use the token file)", err, envStore)
-	}
-	return fmt.Errorf("read the token store: %w", err)
-}
-
-// freshSignIn returns e with an access token that lives at least
-// oauth.RefreshMargin longer, refreshing it (and saving the rotated tokens)
-// if needed. secret overrides the stored client secret.
-func (c *cli) freshSignIn(ctx context.Context, st *store.Store, e store.Entry, secret string) (store.Entry, error) {
-	client, err := c.oauthClient(e.ClientID, loginOr(secret, e.ClientSecret), e.GitHubURL, e.APIURL, nil)
-	if err != nil {
-		return e, fmt.Errorf("the stored sign-in for %s is unusable (%v): sign in again with app-token login", e.Host, err)
-	}
-	fresh, _, err := client.Fresh(ctx, st, e, oauth.RefreshMargin)
-	var oe *oauth.Error
-	switch {
-	case err == nil:
-		return fresh, nil
-	case errors.Is(err, oauth.ErrSignInAgain):
-		return e, &authError{fmt.Errorf("%s: %w: sign in again with app-token login", e.Host, err)}
-	case errors.As(err, &oe) && oe.Code == oauth.CodeIncorrectCredentials:
-		return e, &authError{fmt.Errorf("GitHub refused to refresh the token for %s without the right client secret (%v): pass --client-secret or set %s", e.Host, oe, envClientSecret)}
-	}
-	return e, err
-}
-
-// openSignIn parses the flags of status, user-token and logout, which take
+// signInQuery parses the flags of status, user-token and logout, which take
 // no arguments, and opens the store their sign-in lives in.
-func (c *cli) openSignIn(fs *flag.FlagSet, f *signInFlags, args []string) (signInTarget, *store.Store, error) {
+func (c *cli) signInQuery(fs *flag.FlagSet, f *settings, args []string) (signin.Query, *store.Store, error) {
 	if err := c.parse(fs, args); err != nil {
-		return signInTarget{}, nil, err
+		return signin.Query{}, nil, err
 	}
 	if fs.NArg() > 0 {
-		return signInTarget{}, nil, usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
+		return signin.Query{}, nil, usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
 	}
 	f.resolve(fs, c.getenv)
-	t, err := f.target()
+	t, err := f.ghHost()
 	if err != nil {
-		return signInTarget{}, nil, err
+		return signin.Query{}, nil, err
 	}
 	st, err := c.userStore(false)
 	if err != nil {
-		return signInTarget{}, nil, err
+		return signin.Query{}, nil, err
 	}
-	return t, st, nil
+	q := signin.Query{Host: t, ClientID: f.clientID, Strict: f.given["client-id"], ClientSecret: f.clientSecret}
+	if f.given["api-url"] {
+		q.APIURL = t.APIURL()
+	}
+	return q, st, nil
 }
 
 func (c *cli) cmdStatus(ctx context.Context, args []string) error {
 	fs := c.flags("status", "", statusHelp)
-	var f signInFlags
-	f.register(fs, false)
-	t, st, err := c.openSignIn(fs, &f, args)
+	var f settings
+	f.registerSignIn(fs, false)
+	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
 		return err
 	}
-	e, err := c.loadSignIn(ctx, st, t.host, f.clientID, f.set["client-id"])
-	if err != nil {
-		return err
-	}
-	apiURL := e.APIURL
-	if f.set["api-url"] {
-		apiURL = t.apiURL
-	}
-	now := c.now()
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\n", e.Host)
-	fmt.Fprintf(tw, "  Signed in as:\t%s\n", loginOr(e.Login, "(unknown)"))
-	fmt.Fprintf(tw, "  Client ID:\t%s\n", e.ClientID)
-	if !e.SignedInAt.IsZero() {
-		fmt.Fprintf(tw, "  Signed in:\t%s with the %s flow\n", e.SignedInAt.UTC().Format("2006-01-02 15:04 MST"), loginOr(e.Flow, "device"))
-	}
-	fmt.Fprintf(tw, "  Stored in:\t%s\n", e.Location)
-	var result error
-	expired := !e.ExpiresAt.IsZero() && !now.Before(e.ExpiresAt)
-	switch {
-	case e.ExpiresAt.IsZero():
-		fmt.Fprintf(tw, "  Expires:\tnever\n")
-	case expired:
-		fmt.Fprintf(tw, "  Expires:\texpired at %s\n", e.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
-	default:
-		fmt.Fprintf(tw, "  Expires:\t%s (in %s)\n", e.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"), loginDuration(e.ExpiresAt.Sub(now)))
-	}
-	if e.RefreshToken != "" {
-		if !e.RefreshExpiresAt.IsZero() && !now.Before(e.RefreshExpiresAt) {
-			fmt.Fprintf(tw, "  Refresh:\tthe refresh token expired at %s: sign in again with app-token login\n", e.RefreshExpiresAt.UTC().Format("2006-01-02"))
-			result = errSilentAuth
-		} else {
-			fmt.Fprintf(tw, "  Refresh:\tautomatic%s\n", loginUntil(e.RefreshExpiresAt))
-		}
-	}
-	switch {
-	case expired && e.RefreshToken != "" && result == nil:
-		fmt.Fprintf(tw, "  Token:\tnot checked: expired; app-token user-token (or git) refreshes it\n")
-	case expired:
-		fmt.Fprintf(tw, "  Token:\texpired: sign in again with app-token login\n")
-		result = errSilentAuth
-	default:
-		client, err := c.oauthClient(e.ClientID, "", e.GitHubURL, apiURL, nil)
-		if err != nil {
-			return err
-		}
-		user, err := client.User(ctx, e.AccessToken)
-		var ae *oauth.APIError
-		switch {
-		case err == nil && strings.EqualFold(user.Login, e.Login):
-			fmt.Fprintf(tw, "  Token:\tvalid (GET %s/user answered for %s)\n", strings.TrimRight(apiURL, "/"), user.Login)
-		case err == nil:
-			fmt.Fprintf(tw, "  Token:\tvalid, but GitHub says it belongs to %s\n", user.Login)
-		case errors.As(err, &ae) && ae.Status == 401:
-			fmt.Fprintf(tw, "  Token:\tREFUSED by GitHub (%v): sign in again with app-token login\n", ae)
-			result = errSilentAuth
-		default:
-			fmt.Fprintf(tw, "  Token:\tnot checked: %v\n", err)
-			result = errSilent
-		}
-	}
-	if e.Location.Kind == store.KindFile && !e.Location.Encrypted {
-		fmt.Fprintf(tw, "  Warning:\tthe tokens are in plaintext (--insecure-storage): anyone who can read the file can use them\n")
-	}
-	tw.Flush()
-	return result
+	return c.session().Status(ctx, st, q)
 }
 
 func (c *cli) cmdUserToken(ctx context.Context, args []string) error {
 	fs := c.flags("user-token", "", userTokenHelp)
-	var f signInFlags
-	f.register(fs, true)
-	t, st, err := c.openSignIn(fs, &f, args)
+	var f settings
+	f.registerSignIn(fs, true)
+	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
 		return err
 	}
-	e, err := c.loadSignIn(ctx, st, t.host, f.clientID, f.set["client-id"])
+	e, err := c.session().Token(ctx, st, q)
 	if err != nil {
 		return err
 	}
-	if f.set["api-url"] {
-		e.APIURL = t.apiURL
-	}
-	e, err = c.freshSignIn(ctx, st, e, f.clientSecret)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(c.stdout, e.AccessToken)
-	return nil
+	_, err = fmt.Fprintln(c.stdout, e.AccessToken)
+	return err
 }
 
 func (c *cli) cmdLogout(ctx context.Context, args []string) error {
 	fs := c.flags("logout", "", logoutHelp)
-	var f signInFlags
-	f.register(fs, true)
+	var f settings
+	f.registerSignIn(fs, true)
 	revoke := fs.Bool("revoke", false, "also revoke the access token on GitHub (needs the client secret)")
-	t, st, err := c.openSignIn(fs, &f, args)
+	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
 		return err
 	}
-	e, err := st.Load(ctx, t.host, f.clientID)
-	if errors.Is(err, store.ErrNotFound) && f.clientID != "" && !f.set["client-id"] {
-		e, err = st.Load(ctx, t.host, "")
-	}
-	var ce *store.CorruptError
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		fmt.Fprintf(c.stderr, "Not signed in to %s: nothing to forget.\n", t.host)
-		return nil
-	case errors.As(err, &ce), errors.Is(err, store.ErrWrongPassphrase), errors.Is(err, store.ErrNeedPassphrase):
-		if *revoke {
-			return fmt.Errorf("cannot revoke: %w; run logout without --revoke to delete the unreadable tokens", signedOutError(err, t.host))
-		}
-		if _, derr := st.Delete(ctx, t.host, f.clientID); derr != nil && !errors.Is(derr, store.ErrNotFound) && !errors.As(derr, &ce) &&
-			!errors.Is(derr, store.ErrWrongPassphrase) && !errors.Is(derr, store.ErrNeedPassphrase) {
-			return fmt.Errorf("forget the tokens: %w", derr)
-		}
-		fmt.Fprintf(c.stderr, "Deleted the unreadable tokens of %s (%v).\n", t.host, err)
-		return nil
-	case err != nil:
-		return signedOutError(err, t.host)
-	}
-	if *revoke {
-		if err := c.revokeSignIn(ctx, e, f, t); err != nil {
-			return err
-		}
-	}
-	if _, err := st.Delete(ctx, e.Host, e.ClientID); err != nil {
-		return fmt.Errorf("forget the tokens: %w", err)
-	}
-	fmt.Fprintf(c.stderr, "Signed out of %s (%s): forgot the tokens in %s.\n", e.Host, loginOr(e.Login, "unknown user"), e.Location)
-	return nil
-}
-
-// revokeSignIn revokes e's access token, or says why there is nothing to
-// revoke. A failure keeps the tokens, so that logout can be run again.
-func (c *cli) revokeSignIn(ctx context.Context, e store.Entry, f signInFlags, t signInTarget) error {
-	secret := loginOr(f.clientSecret, e.ClientSecret)
-	if secret == "" {
-		return usagef("--revoke needs the app's client secret: pass --client-secret or set %s (or run logout without --revoke to only forget the tokens)", envClientSecret)
-	}
-	if !e.ExpiresAt.IsZero() && !c.now().Before(e.ExpiresAt) {
-		fmt.Fprintf(c.stderr, "The access token had already expired: nothing to revoke.\n")
-		return nil
-	}
-	apiURL := e.APIURL
-	if f.set["api-url"] {
-		apiURL = t.apiURL
-	}
-	client, err := c.oauthClient(e.ClientID, secret, e.GitHubURL, apiURL, nil)
-	if err != nil {
-		return err
-	}
-	err = client.Revoke(ctx, e.AccessToken)
-	var ae *oauth.APIError
-	switch {
-	case err == nil:
-		fmt.Fprintf(c.stderr, "Revoked the access token on GitHub.\n")
-	case errors.Is(err, oauth.ErrTokenUnknown):
-		fmt.Fprintf(c.stderr, "GitHub no longer knew the access token (already revoked, or the client secret is not this app's).\n")
-	case errors.As(err, &ae) && (ae.Status == 401 || ae.Status == 403):
-		return &authError{fmt.Errorf("GitHub refused to revoke the token (%v): check --client-secret (%s); the tokens are kept", err, envClientSecret)}
-	default:
-		return fmt.Errorf("%w; the tokens are kept: run logout again, or without --revoke to only forget them", err)
-	}
-	return nil
+	return c.session().Logout(ctx, st, q, *revoke)
 }
 
 // signedInToken returns the signed-in user's access token for the GitHub
-// host at githubURL ("https://github.com", or a bare host), refreshing it
-// first if it expires within 5 minutes. clientID (the credential helper's
-// --client-id) must match the sign-in; without it, APP_TOKEN_CLIENT_ID
-// picks among several sign-ins to one host. Failures wrap authError when the person must
-// sign in (again).
-func (c *cli) signedInToken(ctx context.Context, githubURL, clientID string) (token string, expiresAt time.Time, err error) {
-	host, err := loginHostOf(githubURL)
+// at webURL (git's protocol://host), refreshing it first if it expires
+// within 5 minutes: credential --user's answer. A --client-id given as a
+// flag must match the sign-in; APP_TOKEN_CLIENT_ID, which may name the App
+// the credential helper mints for, only states a preference.
+func (c *cli) signedInToken(ctx context.Context, webURL, flagClientID string) (token string, expiresAt time.Time, err error) {
+	host, err := ghhost.New(webURL, "")
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -780,18 +220,11 @@ func (c *cli) signedInToken(ctx context.Context, githubURL, clientID string) (to
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	// A client ID given as a flag must match; APP_TOKEN_CLIENT_ID, which may
-	// name the App the credential helper mints for, only states a
-	// preference.
-	strict := clientID != ""
-	if !strict {
-		clientID = strings.TrimSpace(c.getenv(envClientID))
+	q := signin.Query{Host: host, ClientID: flagClientID, Strict: flagClientID != "", ClientSecret: strings.TrimSpace(c.getenv(envClientSecret))}
+	if !q.Strict {
+		q.ClientID = strings.TrimSpace(c.getenv(envClientID))
 	}
-	e, err := c.loadSignIn(ctx, st, host, clientID, strict)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	e, err = c.freshSignIn(ctx, st, e, c.getenv(envClientSecret))
+	e, err := c.session().Token(ctx, st, q)
 	if err != nil {
 		return "", time.Time{}, err
 	}

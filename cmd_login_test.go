@@ -744,14 +744,14 @@ func TestLoginURLs(t *testing.T) {
 		{"https://ghe.example", "https://ghe.example/api/v3/", "https://ghe.example", "https://ghe.example/api/v3", "ghe.example"},
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", "http://127.0.0.1:8080", "http://127.0.0.1:8080", "127.0.0.1:8080"},
 	} {
-		f := signInFlags{githubURL: tc.github, apiURL: tc.api}
-		got, err := f.target()
-		if err != nil || got.githubURL != tc.wantGitHub || got.apiURL != tc.wantAPI || got.host != tc.host {
+		f := settings{githubURL: tc.github, apiURL: tc.api}
+		got, err := f.ghHost()
+		if err != nil || got.WebURL() != tc.wantGitHub || got.APIURL() != tc.wantAPI || got.GitHost() != tc.host {
 			t.Errorf("target(%q, %q) = %+v, %v", tc.github, tc.api, got, err)
 		}
 	}
 	for _, bad := range []string{"http://ghe.example", "ftp://x", "https://u:p@github.com", "https://github.com/?x=1", "https://"} {
-		if _, err := (&signInFlags{githubURL: bad}).target(); exitCode(err) != exitUsage {
+		if _, err := (&settings{githubURL: bad}).ghHost(); exitCode(err) != exitUsage {
 			t.Errorf("target(%q) = %v, want a usage error", bad, err)
 		}
 	}

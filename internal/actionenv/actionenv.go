@@ -124,6 +124,9 @@ type Inputs struct {
 	Repositories   []string
 	Permissions    map[string]string
 	InstallationID int64
+	// Enterprise is the enterprise input (a slug): the token is then the
+	// enterprise installation's, and Owner and Repositories are empty.
+	Enterprise string
 	// CurrentRepository is set when neither owner nor repositories was
 	// given: the token is then for the workflow's own repository.
 	CurrentRepository bool
@@ -190,46 +193,21 @@ func (r *Runner) ParseInputs(environ []string) (*Inputs, error) {
 		in.PrivateKey = k
 	}
 
-	owner := r.Input("owner")
-	if owner != "" && !appauth.ValidOwner(owner) {
-		add(fmt.Errorf("owner: %q is not a GitHub account name", owner))
+	sel := appauth.Selection{
+		Owner: r.Input("owner"), Repositories: r.Input("repositories"),
+		CurrentRepository: r.getenv("GITHUB_REPOSITORY"), CurrentOwner: r.getenv("GITHUB_REPOSITORY_OWNER"),
 	}
-	repos, qualifiedOwner, err := appauth.ParseRepositories(r.Input("repositories"), owner, "repositories")
-	add(err)
-	in.Repositories = repos
-
 	if v := r.Input("installation-id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
 			add(fmt.Errorf("installation-id: %q is not an installation ID (a positive number; app-token installations lists them)", v))
 		}
-		in.InstallationID = id
+		sel.InstallationID = max(id, 0)
 	}
-
-	current := r.getenv("GITHUB_REPOSITORY")
-	switch {
-	case owner == "" && len(repos) == 0 && in.InstallationID != 0:
-		// installation-id names the installation: the token covers all of
-		// it unless repositories narrow it.
-	case owner == "" && len(repos) == 0 && err == nil:
-		o, name, ok := strings.Cut(current, "/")
-		if !ok {
-			add(errors.New("owner: not set, and GITHUB_REPOSITORY is not owner/name: set owner (and repositories)"))
-		}
-		in.Owner, in.Repositories, in.CurrentRepository = o, []string{name}, true
-	case owner == "" && qualifiedOwner != "":
-		in.Owner = qualifiedOwner
-	case owner == "":
-		in.Owner = r.getenv("GITHUB_REPOSITORY_OWNER")
-		if in.Owner == "" {
-			in.Owner, _, _ = strings.Cut(current, "/")
-		}
-		if in.Owner == "" && len(repos) > 0 {
-			add(errors.New("owner: not set, and GITHUB_REPOSITORY_OWNER is empty: set owner"))
-		}
-	default:
-		in.Owner = owner
-	}
+	sel.Enterprise = r.Input("enterprise")
+	req, current, err := sel.Resolve(func(name string) string { return name })
+	add(err)
+	in.Owner, in.Repositories, in.InstallationID, in.Enterprise, in.CurrentRepository = req.Owner, req.Repositories, req.InstallationID, req.Enterprise, current
 
 	in.Permissions, err = r.permissions(environ)
 	add(err)
@@ -238,6 +216,9 @@ func (r *Runner) ParseInputs(environ []string) (*Inputs, error) {
 	add(err)
 	in.SetupGit, err = r.Bool("setup-git", false)
 	add(err)
+	if in.SetupGit && in.Enterprise != "" {
+		add(errors.New("setup-git: an enterprise installation's token reaches no repository, so git cannot use it; drop setup-git or enterprise"))
+	}
 
 	in.APIURL = r.Input("github-api-url")
 	if in.APIURL == "" {

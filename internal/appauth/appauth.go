@@ -23,10 +23,11 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-github/v89/github"
+	"github.com/org/app-token/internal/ghhost"
 )
 
 // DefaultAPIURL is GitHub.com's REST API.
-const DefaultAPIURL = "https://api.github.com"
+const DefaultAPIURL = ghhost.DefaultAPIURL
 
 // App is a GitHub App identified by its client ID or app ID, holding the key
 // that signs its JWTs. It is safe for concurrent use.
@@ -40,6 +41,7 @@ type App struct {
 	debug   func(format string, args ...any)
 	names   func(string) string
 	retries int
+	optErr  error // a bad option, reported by New and Revoke
 
 	mu   sync.Mutex
 	skew time.Duration // GitHub's clock minus ours, learned from a 401
@@ -56,12 +58,17 @@ type App struct {
 type Option func(*App)
 
 // WithBaseURL sets the REST API root: https://api.github.com (the default),
-// https://HOST/api/v3 for GitHub Enterprise Server, or an emulator's URL.
+// https://HOST/api/v3 for GitHub Enterprise Server, or an emulator's URL
+// (ghhost.Host.APIURL gives it). A URL ghhost refuses (plain http off
+// loopback among them) makes New and Revoke fail.
 func WithBaseURL(u string) Option {
 	return func(a *App) {
-		if p, err := parseAPIURL(u); err == nil {
-			a.apiURL = p
+		p, err := parseAPIURL(u)
+		if err != nil {
+			a.optErr = err
+			return
 		}
+		a.apiURL = p
 	}
 }
 
@@ -94,15 +101,13 @@ func ValidateAPIURL(u string) error {
 	return err
 }
 
+// parseAPIURL is ghhost's API URL with the trailing slash go-github needs.
 func parseAPIURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("%q is not an http(s) URL such as %s or https://HOST/api/v3", raw, DefaultAPIURL)
+	u, err := ghhost.ParseAPIURL(raw)
+	if err != nil {
+		return nil, err
 	}
-	u.RawQuery, u.Fragment = "", ""
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
+	u.Path += "/"
 	return u, nil
 }
 
@@ -117,6 +122,9 @@ func New(issuer string, key crypto.Signer, opts ...Option) (*App, error) {
 		return nil, errors.New("appauth: no private key")
 	}
 	a := configure(opts)
+	if a.optErr != nil {
+		return nil, fmt.Errorf("appauth: API URL: %w", a.optErr)
+	}
 	a.issuer, a.key = issuer, key
 	a.jwtClient = a.newClient(&jwtTransport{app: a, next: a.transport()})
 	return a, nil
@@ -144,7 +152,11 @@ func configure(opts []Option) *App {
 // Revoke revokes an installation token. It needs no App key: the token
 // authenticates its own revocation.
 func Revoke(ctx context.Context, token string, opts ...Option) error {
-	return configure(opts).Revoke(ctx, token)
+	a := configure(opts)
+	if a.optErr != nil {
+		return fmt.Errorf("API URL: %w", a.optErr)
+	}
+	return a.Revoke(ctx, token)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -51,14 +51,17 @@ type Token struct {
 
 // Request says which token to mint. Resolution follows
 // actions/create-github-app-token: with InstallationID, no lookup; with
-// Repositories, the installation that holds Owner/Repositories[0]; else
-// Owner's installation (GET /users/{owner}/installation, which also serves
-// organizations).
+// Enterprise, the enterprise's installation; with Repositories, the
+// installation that holds Owner/Repositories[0]; else Owner's installation
+// (GET /users/{owner}/installation, which also serves organizations).
 type Request struct {
 	Owner          string
 	Repositories   []string
 	Permissions    map[string]string
 	InstallationID int64
+	// Enterprise is an enterprise's slug. It excludes Owner and
+	// Repositories: an enterprise installation reaches no repository.
+	Enterprise string
 }
 
 // Mint resolves the installation for req and exchanges it for a token:
@@ -67,8 +70,13 @@ func (a *App) Mint(ctx context.Context, req Request) (*Token, error) {
 	var inst *Installation
 	var err error
 	switch {
+	case req.Enterprise != "" && (req.Owner != "" || len(req.Repositories) > 0):
+		return nil, fmt.Errorf("%s cannot be combined with %s or %s: an enterprise installation's token reaches no repository",
+			a.names("enterprise"), a.names("owner"), a.names("repositories"))
 	case req.InstallationID != 0:
 		inst = &Installation{ID: req.InstallationID, Account: req.Owner}
+	case req.Enterprise != "":
+		inst, err = a.InstallationForEnterprise(ctx, req.Enterprise)
 	case len(req.Repositories) > 0:
 		inst, err = a.InstallationForRepo(ctx, req.Owner, req.Repositories[0])
 	default:
@@ -101,6 +109,19 @@ func (a *App) InstallationForOwner(ctx context.Context, owner string) (*Installa
 	})
 }
 
+// InstallationForEnterprise finds the App's installation on an enterprise
+// (GET /enterprises/{enterprise}/installation, "Get an enterprise
+// installation for the authenticated app" in GitHub Enterprise Cloud's REST
+// description); enterprise is its slug.
+func (a *App) InstallationForEnterprise(ctx context.Context, enterprise string) (*Installation, error) {
+	return a.installation(ctx, fmt.Sprintf("enterprises/%s/installation", url.PathEscape(enterprise)), func(status int, _ string) string {
+		if status == http.StatusNotFound {
+			return fmt.Sprintf("the app is not installed on the enterprise %q: install it there, or check %s", enterprise, a.names("enterprise"))
+		}
+		return ""
+	})
+}
+
 // installationResponse is GitHub's installation object, the fields we use.
 // It is decoded here rather than into github.Installation, whose permission
 // struct lacks names GitHub uses (email_addresses, git_ssh_keys), and whose
@@ -109,19 +130,26 @@ type installationResponse struct {
 	ID      int64  `json:"id"`
 	AppID   int64  `json:"app_id"`
 	AppSlug string `json:"app_slug"`
+	// Account is a simple-user, or an enterprise (slug, no login or type).
 	Account struct {
 		Login string `json:"login"`
 		Type  string `json:"type"`
+		Slug  string `json:"slug"`
 	} `json:"account"`
+	TargetType          string            `json:"target_type"`
 	RepositorySelection string            `json:"repository_selection"`
 	Permissions         map[string]string `json:"permissions"`
 	SuspendedAt         *string           `json:"suspended_at"`
 }
 
 func (r *installationResponse) installation() *Installation {
+	account, typ := r.Account.Login, r.Account.Type
+	if account == "" && r.TargetType == "Enterprise" {
+		account, typ = r.Account.Slug, r.TargetType
+	}
 	return &Installation{
 		ID: r.ID, AppID: r.AppID, AppSlug: r.AppSlug,
-		Account: r.Account.Login, AccountType: r.Account.Type,
+		Account: account, AccountType: typ,
 		RepositorySelection: r.RepositorySelection, Permissions: r.Permissions,
 		Suspended: r.SuspendedAt != nil,
 	}

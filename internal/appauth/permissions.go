@@ -3,62 +3,22 @@ package appauth
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 
-	"github.com/google/go-github/v89/github"
+	"github.com/org/app-token/internal/openapi"
 )
 
-// restNames maps go-github's names for two permissions to the names GitHub's
-// REST description ("app-permissions") and actions/create-github-app-token
-// use, which are what the create-installation-token API takes.
-var restNames = map[string]string{
-	"emails": "email_addresses",
-	"keys":   "git_ssh_keys",
-}
-
-// levelExceptions lists the permissions whose levels are not "read" and
-// "write", as GitHub's REST description gives them.
-var levelExceptions = map[string][]string{
-	"organization_custom_properties":       {"read", "write", "admin"},
-	"organization_projects":                {"read", "write", "admin"},
-	"repository_projects":                  {"read", "write", "admin"},
-	"organization_copilot_seat_management": {"write"},
-	"organization_events":                  {"read"},
-	"organization_plan":                    {"read"},
-	"profile":                              {"write"},
-	"workflows":                            {"write"},
-}
-
 // Permissions returns, sorted, the name of every permission an installation
-// token can be asked for. The list is go-github's InstallationPermissions
-// struct, with the two names GitHub's REST API spells differently renamed.
-var Permissions = sync.OnceValue(func() []string {
-	t := reflect.TypeFor[github.InstallationPermissions]()
-	names := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if rest, ok := restNames[name]; ok {
-			name = rest
-		}
-		if name != "" && name != "-" {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	return slices.Compact(names)
-})
+// token can be asked for: GitHub's REST description's app-permissions
+// (vendored in internal/openapi) and the official action's deprecated
+// extras.
+func Permissions() []string { return openapi.Names() }
 
-// Levels returns the access levels permission accepts.
-func Levels(permission string) []string {
-	if l, ok := levelExceptions[permission]; ok {
-		return l
-	}
-	return []string{"read", "write"}
-}
+// Levels returns the access levels permission accepts, as GitHub's
+// description gives them (some are read-only, some write-only, some take
+// admin); nil for an unknown permission.
+func Levels(permission string) []string { return openapi.Permissions()[permission] }
 
 // IsPermission reports whether name (in snake_case) is a known permission.
 func IsPermission(name string) bool {

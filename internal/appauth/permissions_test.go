@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/org/app-token/internal/openapi"
 )
 
 func TestPermissionsList(t *testing.T) {
@@ -13,21 +15,27 @@ func TestPermissionsList(t *testing.T) {
 	if !slices.IsSorted(ps) {
 		t.Error("not sorted")
 	}
-	// Every permission input of actions/create-github-app-token must exist
-	// here, spelled as GitHub's REST API spells it.
-	for _, want := range []string{"actions", "administration", "checks", "contents", "email_addresses", "git_ssh_keys",
-		"issues", "metadata", "organization_projects", "pull_requests", "workflows", "vulnerability_alerts"} {
+	// GitHub's description (app-permissions), spelled as the REST API
+	// spells it, plus the official action's deprecated team_discussions.
+	for _, want := range []string{"actions", "artifact_metadata", "code_quality", "contents", "email_addresses", "git_ssh_keys",
+		"organization_copilot_agent_settings", "team_discussions", "workflows"} {
 		if !IsPermission(want) {
 			t.Errorf("%q missing", want)
 		}
 	}
-	for _, goOnly := range []string{"emails", "keys"} {
-		if IsPermission(goOnly) {
-			t.Errorf("%q is go-github's spelling; GitHub's API says otherwise", goOnly)
+	// Names go-github knows but GitHub's token endpoint does not accept.
+	for _, notGitHubs := range []string{"emails", "keys", "plan", "gists", "watching", "blocking", "codespaces_metadata"} {
+		if IsPermission(notGitHubs) {
+			t.Errorf("%q is accepted; GitHub's description has no such permission", notGitHubs)
 		}
 	}
-	if len(ps) < 60 {
-		t.Errorf("only %d permissions", len(ps))
+	if want := len(openapi.Described()) + len(openapi.Extras); len(ps) != want {
+		t.Errorf("%d permissions, want %d (the vendored description's and the extras)", len(ps), want)
+	}
+	for name, levels := range openapi.Permissions() {
+		if !slices.Equal(Levels(name), levels) {
+			t.Errorf("%s: levels %q, description says %q", name, Levels(name), levels)
+		}
 	}
 }
 
@@ -46,6 +54,11 @@ func TestCheckPermission(t *testing.T) {
 	err = CheckPermission("contents", "admin", "permission-contents")
 	if err == nil || !strings.Contains(err.Error(), `use "read" or "write"`) {
 		t.Errorf("bad level: %v", err)
+	}
+	// organization_events is read-only: the error names the one level.
+	err = CheckPermission("organization_events", "write", "permission-organization-events")
+	if err == nil || !strings.Contains(err.Error(), `"write" is not a valid level for organization_events: use "read"`) {
+		t.Errorf("read-only permission: %v", err)
 	}
 	err = CheckPermission("workflows", "read", "permission-workflows")
 	if err == nil || !strings.Contains(err.Error(), `use "write"`) {

@@ -11,12 +11,15 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/org/app-token/internal/openapi"
 )
 
 // GitHub's answers to a JWT it refuses, word for word: clients recognise
@@ -49,14 +52,15 @@ func (s *Server) appFromJWT(w http.ResponseWriter, r *http.Request) (*App, bool)
 		writeError(w, http.StatusUnauthorized, msg)
 		return nil, false
 	}
-	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		if strings.HasPrefix(r.Header.Get("Authorization"), "token ") {
-			// An installation token where a JWT belongs.
-			return fail(msgUndecodable)
-		}
+	scheme, raw, ok := authorization(r)
+	switch {
+	case !ok:
 		writeError(w, http.StatusUnauthorized, "Requires authentication")
 		return nil, false
+	case scheme != "bearer":
+		// An installation token where a JWT belongs: GitHub takes a JWT
+		// only as "Authorization: Bearer".
+		return fail(msgUndecodable)
 	}
 	parts := strings.Split(strings.TrimSpace(raw), ".")
 	if len(parts) != 3 {
@@ -139,15 +143,40 @@ func (s *Server) appByIssuer(raw json.RawMessage) *App {
 	return nil
 }
 
-// headerToken returns the token of an "Authorization: token X" or
-// "Bearer X" header, both of which GitHub accepts.
-func headerToken(r *http.Request) (string, bool) {
-	auth := r.Header.Get("Authorization")
-	value, ok := strings.CutPrefix(auth, "token ")
-	if !ok {
-		value, ok = strings.CutPrefix(auth, "Bearer ")
+// authorization splits the Authorization header into its scheme, lower
+// case, and credentials. GitHub takes "token" and "Bearer" in any case: an
+// HTTP authentication scheme is case-insensitive (RFC 9110, section 11.1),
+// and widely used clients send "bearer". ok is false without a header of
+// either scheme.
+func authorization(r *http.Request) (scheme, value string, ok bool) {
+	scheme, value, _ = strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	scheme = strings.ToLower(scheme)
+	value = strings.TrimSpace(value)
+	if (scheme != "token" && scheme != "bearer") || value == "" {
+		return "", "", false
 	}
-	return strings.TrimSpace(value), ok
+	return scheme, value, true
+}
+
+// headerToken returns the token of an "Authorization: token X" or
+// "Bearer X" header.
+func headerToken(r *http.Request) (string, bool) {
+	_, value, ok := authorization(r)
+	return value, ok
+}
+
+// tokenStyleHeader reads X-GitHub-Stateless-S2S-Token, with which a client
+// chooses the format of the installation token it is issued: "enabled" for
+// the long stateless format, "disabled" for the classic one. Without it the
+// emulator's own style applies.
+func tokenStyleHeader(r *http.Request) TokenStyle {
+	switch strings.ToLower(strings.TrimSpace(r.Header.Get("X-GitHub-Stateless-S2S-Token"))) {
+	case "enabled":
+		return TokenStateless
+	case "disabled":
+		return TokenClassic
+	}
+	return TokenAlternate
 }
 
 // tokenFromRequest authenticates a request made with an installation token.
@@ -172,11 +201,7 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": app.ID, "slug": app.Slug, "client_id": app.ClientID, "name": app.Name,
-		"owner":    map[string]any{"login": WorldOrg, "type": "Organization"},
-		"html_url": "https://github.com/apps/" + app.Slug,
-	})
+	writeJSON(w, http.StatusOK, integrationJSON(r, app))
 }
 
 func (s *Server) listInstallations(w http.ResponseWriter, r *http.Request) {
@@ -231,32 +256,39 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
+// installationJSON is components.schemas.installation.
 func (s *Server) installationJSON(r *http.Request, app *App, in *Installation) map[string]any {
-	prefix := baseURL(r)
-	if strings.HasPrefix(r.URL.Path, "/api/v3/") {
-		prefix += "/api/v3"
-	}
-	var suspended any
+	prefix := apiPrefix(r)
+	var suspendedAt, suspendedBy any
 	if in.Suspended {
-		suspended = "2026-01-01T00:00:00Z"
+		suspendedAt = created
+		suspendedBy = simpleUserJSON(r, WorldUser, 583231, "User")
+	}
+	perms := in.Permissions
+	if perms == nil {
+		perms = map[string]string{}
 	}
 	return map[string]any{
-		"id":                   in.ID,
-		"app_id":               app.ID,
-		"app_slug":             app.Slug,
-		"client_id":            app.ClientID,
-		"target_type":          in.AccountType,
-		"target_id":            in.AccountID,
-		"account":              map[string]any{"login": in.Account, "id": in.AccountID, "type": in.AccountType},
-		"repository_selection": in.RepositorySelection,
-		"permissions":          in.Permissions,
-		"events":               []string{},
-		"suspended_at":         suspended,
-		"access_tokens_url":    fmt.Sprintf("%s/app/installations/%d/access_tokens", prefix, in.ID),
-		"repositories_url":     prefix + "/installation/repositories",
-		"html_url":             fmt.Sprintf("https://github.com/settings/installations/%d", in.ID),
-		"created_at":           "2026-01-01T00:00:00Z",
-		"updated_at":           "2026-01-01T00:00:00Z",
+		"id":                        in.ID,
+		"app_id":                    app.ID,
+		"app_slug":                  app.Slug,
+		"client_id":                 app.ClientID,
+		"target_type":               in.AccountType,
+		"target_id":                 in.AccountID,
+		"account":                   s.accountJSON(r, in),
+		"repository_selection":      in.RepositorySelection,
+		"permissions":               perms,
+		"events":                    []string{},
+		"single_file_name":          nil,
+		"has_multiple_single_files": false,
+		"single_file_paths":         []string{},
+		"suspended_at":              suspendedAt,
+		"suspended_by":              suspendedBy,
+		"access_tokens_url":         fmt.Sprintf("%s/app/installations/%d/access_tokens", prefix, in.ID),
+		"repositories_url":          prefix + "/installation/repositories",
+		"html_url":                  fmt.Sprintf("%s/settings/installations/%d", baseURL(r), in.ID),
+		"created_at":                created,
+		"updated_at":                created,
 	}
 }
 
@@ -272,7 +304,14 @@ func (s *Server) installationFor(app *App, pred func(*Installation) bool) *Insta
 	return nil
 }
 
-func (s *Server) answerInstallation(w http.ResponseWriter, r *http.Request, app *App, in *Installation) {
+// answerLookup authenticates the App and answers with its installation
+// that match selects, or 404.
+func (s *Server) answerLookup(w http.ResponseWriter, r *http.Request, match func(*Installation) bool) {
+	app, ok := s.appFromJWT(w, r)
+	if !ok {
+		return
+	}
+	in := s.installationFor(app, match)
 	if in == nil {
 		writeError(w, http.StatusNotFound, msgNotFound)
 		return
@@ -281,47 +320,41 @@ func (s *Server) answerInstallation(w http.ResponseWriter, r *http.Request, app 
 }
 
 func (s *Server) getInstallation(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.appFromJWT(w, r)
-	if !ok {
-		return
-	}
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	s.answerInstallation(w, r, app, s.installationFor(app, func(in *Installation) bool { return in.ID == id }))
+	id, _ := strconv.ParseInt(r.PathValue("installation_id"), 10, 64)
+	s.answerLookup(w, r, func(in *Installation) bool { return in.ID == id })
 }
 
 func (s *Server) repoInstallation(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.appFromJWT(w, r)
-	if !ok {
-		return
-	}
 	owner, repo := r.PathValue("owner"), strings.TrimSuffix(r.PathValue("repo"), ".git")
-	s.answerInstallation(w, r, app, s.installationFor(app, func(in *Installation) bool {
+	s.answerLookup(w, r, func(in *Installation) bool {
 		return strings.EqualFold(in.Account, owner) && containsFold(in.Repositories, repo)
-	}))
+	})
 }
 
 func (s *Server) orgInstallation(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.appFromJWT(w, r)
-	if !ok {
-		return
-	}
 	org := r.PathValue("org")
-	s.answerInstallation(w, r, app, s.installationFor(app, func(in *Installation) bool {
+	s.answerLookup(w, r, func(in *Installation) bool {
 		return in.AccountType == "Organization" && strings.EqualFold(in.Account, org)
-	}))
+	})
 }
 
 // userInstallation answers GET /users/{username}/installation, which GitHub
 // serves for organizations too.
 func (s *Server) userInstallation(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.appFromJWT(w, r)
-	if !ok {
-		return
-	}
 	user := r.PathValue("username")
-	s.answerInstallation(w, r, app, s.installationFor(app, func(in *Installation) bool {
-		return strings.EqualFold(in.Account, user)
-	}))
+	s.answerLookup(w, r, func(in *Installation) bool {
+		return in.AccountType != "Enterprise" && strings.EqualFold(in.Account, user)
+	})
+}
+
+// enterpriseInstallation answers GET /enterprises/{enterprise}/installation
+// (described for GitHub Enterprise Cloud: "Get an enterprise installation
+// for the authenticated app"); enterprise is the enterprise's slug.
+func (s *Server) enterpriseInstallation(w http.ResponseWriter, r *http.Request) {
+	slug := r.PathValue("enterprise")
+	s.answerLookup(w, r, func(in *Installation) bool {
+		return in.AccountType == "Enterprise" && strings.EqualFold(in.Account, slug)
+	})
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
@@ -332,18 +365,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, msgNotFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, userJSON(u))
-}
-
-func userJSON(u *User) map[string]any {
-	m := map[string]any{"login": u.Login, "id": u.ID, "type": u.Type}
-	if u.Name != "" {
-		m["name"] = u.Name
-	}
-	if u.Email != "" {
-		m["email"] = u.Email
-	}
-	return m
+	writeJSON(w, http.StatusOK, userJSON(r, u))
 }
 
 func containsFold(list []string, s string) bool {
@@ -356,14 +378,31 @@ func repoID(owner, name string) int64 {
 	return int64(h.Sum32()%900_000_000) + 100_000_000
 }
 
-func repoJSON(owner, name string) map[string]any {
-	return map[string]any{
-		"id": repoID(owner, name), "name": name, "full_name": owner + "/" + name,
-		"owner": map[string]any{"login": owner}, "private": true,
-	}
-}
-
+// permissionLevels orders the levels: a token may be asked for no more than
+// the installation was granted.
 var permissionLevels = map[string]int{"read": 1, "write": 2, "admin": 3}
+
+// checkPermissions refuses a token request's permissions as GitHub's request
+// schema for the endpoint does (app-permissions: a fixed set of names, each
+// with an enum of levels), in GitHub's words for a body that fails its
+// schema. The table is internal/openapi's, vendored from the description.
+func checkPermissions(requested map[string]string) string {
+	names := slices.Sorted(maps.Keys(requested))
+	for _, name := range names {
+		levels, ok := openapi.Permissions()[name]
+		if !ok {
+			return fmt.Sprintf("Invalid request.\n\n%q is not a permitted key.", name)
+		}
+		if !slices.Contains(levels, requested[name]) {
+			q := make([]string, len(levels))
+			for i, l := range levels {
+				q[i] = strconv.Quote(l)
+			}
+			return fmt.Sprintf("Invalid request.\n\nFor 'properties/%s', %q is not a member of [%s].", name, requested[name], strings.Join(q, ", "))
+		}
+	}
+	return ""
+}
 
 // createToken answers POST /app/installations/{id}/access_tokens.
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
@@ -371,7 +410,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, _ := strconv.ParseInt(r.PathValue("installation_id"), 10, 64)
 	in := s.installationFor(app, func(in *Installation) bool { return in.ID == id })
 	if in == nil {
 		writeError(w, http.StatusNotFound, msgNotFound)
@@ -412,13 +451,12 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	perms := in.Permissions
 	if len(body.Permissions) > 0 {
+		if msg := checkPermissions(body.Permissions); msg != "" {
+			writeError(w, http.StatusUnprocessableEntity, msg)
+			return
+		}
 		for name, level := range body.Permissions {
-			want, known := permissionLevels[level]
-			if !known {
-				writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("The permission level %q for %q is not valid.", level, name))
-				return
-			}
-			if permissionLevels[in.Permissions[name]] < want {
+			if permissionLevels[in.Permissions[name]] < permissionLevels[level] {
 				writeError(w, http.StatusUnprocessableEntity, msgPerms)
 				return
 			}
@@ -428,7 +466,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	tok := &Token{
-		Value:          s.newTokenValue(app.ID),
+		Value:          s.newTokenValue(app.ID, tokenStyleHeader(r)),
 		InstallationID: in.ID,
 		AppID:          app.ID,
 		ExpiresAt:      s.clock().Add(tokenLifetime).Truncate(time.Second),
@@ -438,6 +476,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	s.tokens[tok.Value] = tok
 	s.mu.Unlock()
 
+	if perms == nil {
+		perms = map[string]string{}
+	}
 	resp := map[string]any{
 		"token":                tok.Value,
 		"expires_at":           tok.ExpiresAt.UTC().Format(time.RFC3339),
@@ -448,7 +489,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		resp["repository_selection"] = "selected"
 		list := make([]map[string]any, 0, len(repos))
 		for _, name := range repos {
-			list = append(list, repoJSON(in.Account, name))
+			list = append(list, s.repoJSON(r, in, name))
 		}
 		resp["repositories"] = list
 	}
@@ -459,9 +500,11 @@ const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 // newTokenValue makes an unguessable token of the configured shape. Called
 // with s.mu held.
-func (s *Server) newTokenValue(appID int64) string {
+func (s *Server) newTokenValue(appID int64, style TokenStyle) string {
 	s.issued++
-	style := s.style
+	if style == TokenAlternate {
+		style = s.style
+	}
 	if style == TokenAlternate {
 		style = TokenClassic
 		if s.issued%2 == 0 {
@@ -500,7 +543,7 @@ func (s *Server) installationRepositories(w http.ResponseWriter, r *http.Request
 	s.mu.Unlock()
 	list := make([]map[string]any, 0, len(repos))
 	for _, name := range repos {
-		list = append(list, repoJSON(in.Account, name))
+		list = append(list, s.repoJSON(r, in, name))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"total_count": len(list), "repository_selection": in.RepositorySelection, "repositories": list,

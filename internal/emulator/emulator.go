@@ -16,10 +16,12 @@
 package emulator
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -125,6 +127,15 @@ type Server struct {
 	issued        int
 	nextID        int64
 	oauth         oauthState
+	violations    []string
+	noSchemaCheck bool
+	git           *gitServer
+	// rest holds the patterns of REST routes (mounted with handle), whose
+	// answers the schema check holds to the description; other routes
+	// (OAuth's web flow, OIDC) are not in GitHub's REST description.
+	rest     map[string]bool
+	oidc     oidcState
+	contents contentsState
 
 	mux *http.ServeMux
 }
@@ -144,6 +155,12 @@ type Option func(*Server)
 // WithClock makes the emulator read real time from now (before its offset).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
+// WithoutSchemaCheck sends answers unchecked. By default every answer of
+// a REST route is validated against the response schema GitHub's
+// description gives (internal/openapi); one that breaks it is recorded
+// (Violations) and replaced by a 500. Only benchmarks should turn this off.
+func WithoutSchemaCheck() Option { return func(s *Server) { s.noSchemaCheck = true } }
+
 // WithTokenStyle picks the shape of issued tokens.
 func WithTokenStyle(st TokenStyle) Option { return func(s *Server) { s.style = st } }
 
@@ -161,6 +178,7 @@ func New(opts ...Option) *Server {
 		o(s)
 	}
 	s.mux = http.NewServeMux()
+	s.rest = map[string]bool{}
 	s.routes()
 	return s
 }
@@ -201,6 +219,24 @@ func NewWorld(key *rsa.PrivateKey, opts ...Option) *Server {
 		Permissions: map[string]string{"contents": "read", "metadata": "read"},
 	})
 	return s
+}
+
+// Fixture names of AddWorldEnterprise.
+const (
+	WorldEnterprise       = "octo-enterprise"
+	WorldEnterpriseInstID = 103
+)
+
+// AddWorldEnterprise adds to a NewWorld the enterprise "octo-enterprise"
+// with App 1's installation 103 on it, granted
+// enterprise_custom_properties_for_organizations:write. An enterprise
+// installation reaches no repository.
+func (s *Server) AddWorldEnterprise() {
+	s.AddInstallation(&Installation{
+		ID: WorldEnterpriseInstID, AppID: WorldAppID, Account: WorldEnterprise, AccountID: 9100, AccountType: "Enterprise",
+		RepositorySelection: "selected",
+		Permissions:         map[string]string{"enterprise_custom_properties_for_organizations": "write"},
+	})
 }
 
 // GenerateKey returns a fresh 2048-bit RSA key for a test App.
@@ -299,65 +335,167 @@ func (s *Server) TokenInfo(value string) (t Token, ok bool) {
 // installation token that may reach owner/repo. A git server in tests uses
 // it to accept only valid tokens.
 func (s *Server) Authorize(token, owner, repo string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tokens[token]
-	if !ok || t.Revoked || !s.clock().Before(t.ExpiresAt) {
-		return false
-	}
-	in := s.installations[t.InstallationID]
-	if in == nil || !strings.EqualFold(in.Account, owner) {
-		return false
-	}
-	repos := t.Repositories
-	if repos == nil {
-		repos = in.Repositories
-	}
-	return slices.ContainsFunc(repos, func(r string) bool { return strings.EqualFold(r, repo) })
+	_, account, repos, ok := s.liveToken(token)
+	return ok && strings.EqualFold(account, owner) && containsFold(repos, repo)
 }
 
-// ServeHTTP answers one request, applying any injected fault first.
+// ServeHTTP answers one request, applying any injected fault first. Git
+// requests go to the git server (git.go); every other answer is held to
+// GitHub's description before it is sent (see WithoutSchemaCheck).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	defer func() {
+	// The request is recorded as its status is sent, before the body: a
+	// client may have read a whole answer before the handler returns.
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, record: func(status int) {
 		s.mu.Lock()
-		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Status: rec.status})
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Status: status})
 		s.mu.Unlock()
-	}()
+	}}
+	defer rec.done()
 	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
 	w.Header().Set("X-GitHub-Request-Id", strconv.FormatInt(time.Now().UnixNano()%1e9, 16))
+	if s.git != nil && s.git.serve(rec, r) {
+		return
+	}
+	var out http.ResponseWriter = rec
+	if !s.noSchemaCheck {
+		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+		out = buf
+		defer s.flushChecked(rec, r, buf)
+	}
 	if f := s.takeFault(r); f != nil {
 		if f.Drop {
 			rec.status = 0
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
 					conn.Close()
-					return
+					panic(http.ErrAbortHandler)
 				}
 			}
 			panic(http.ErrAbortHandler)
 		}
 		for k, v := range f.Header {
-			w.Header()[k] = v
+			out.Header()[k] = v
 		}
 		msg := f.Message
 		if msg == "" {
 			msg = http.StatusText(f.Status)
 		}
-		writeError(rec, f.Status, msg)
+		writeError(out, f.Status, msg)
 		return
 	}
-	s.mux.ServeHTTP(rec, r)
+	if _, pattern := s.mux.Handler(r); s.rest[pattern] && !checkAPIVersion(out, r) {
+		return
+	}
+	s.mux.ServeHTTP(out, r)
+}
+
+// apiVersions are the REST API versions GitHub serves
+// (https://docs.github.com/en/rest/about-the-rest-api/api-versions).
+var apiVersions = []string{"2022-11-28", "2026-03-10"}
+
+// checkAPIVersion answers 400, as GitHub does, when a request names an API
+// version in X-GitHub-Api-Version that GitHub does not serve. Without the
+// header GitHub uses its default version.
+func checkAPIVersion(w http.ResponseWriter, r *http.Request) bool {
+	v, set := r.Header["X-Github-Api-Version"]
+	if !set || slices.Contains(apiVersions, strings.TrimSpace(v[0])) {
+		return true
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]string{
+		"message":           fmt.Sprintf("Invalid API version provided: %q. Supported versions: %s", v[0], strings.Join(apiVersions, ", ")),
+		"documentation_url": "https://docs.github.com/rest/about-the-rest-api/api-versions",
+		"status":            "400",
+	})
+	return false
+}
+
+// bufferedWriter holds an answer until the schema check has seen it.
+type bufferedWriter struct {
+	header      http.Header
+	status      int
+	wroteHeader bool
+	body        bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if !b.wroteHeader {
+		b.status, b.wroteHeader = code, true
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
+}
+
+// flushChecked sends buf's answer, or, when it breaks GitHub's description,
+// records the violation and answers 500 naming it, so that the test (or dry
+// run) that provoked it fails even if it never calls Violations.
+func (s *Server) flushChecked(w http.ResponseWriter, r *http.Request, buf *bufferedWriter) {
+	if p := recover(); p != nil {
+		panic(p)
+	}
+	_, pattern := s.mux.Handler(r)
+	msg := ""
+	if !s.rest[pattern] && pattern != "/" {
+		// Not a REST route: nothing in the description to check against.
+	} else if set, err := responseSchemas(); err != nil {
+		msg = "emulator: vendored response schemas: " + err.Error()
+	} else {
+		msg = set.check(pattern, buf.status, buf.header, buf.body.Bytes())
+	}
+	if msg != "" {
+		s.mu.Lock()
+		s.violations = append(s.violations, fmt.Sprintf("%s %s: %s", r.Method, r.URL.Path, msg))
+		s.mu.Unlock()
+		writeError(w, http.StatusInternalServerError, "emulator: answer breaks GitHub's description: "+msg)
+		return
+	}
+	maps.Copy(w.Header(), buf.header)
+	w.WriteHeader(buf.status)
+	w.Write(buf.body.Bytes())
+}
+
+// Violations returns every answer that broke GitHub's description (each
+// was replaced by a 500): a test that uses the emulator can fail on any.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.violations)
 }
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	record   func(status int)
+	recorded bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
+	if !r.recorded {
+		r.recorded = true
+		r.record(code)
+	}
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	if !r.recorded {
+		r.WriteHeader(http.StatusOK)
+	}
+	return r.ResponseWriter.Write(p)
+}
+
+// done records a request whose handler sent nothing (a dropped connection
+// records status 0).
+func (r *statusRecorder) done() {
+	if !r.recorded {
+		r.recorded = true
+		r.record(r.status)
+	}
 }
 
 func (r *statusRecorder) Flush() {
@@ -388,20 +526,24 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
 	s.mux.HandleFunc(pattern, h)
 	s.mux.HandleFunc(method+" /api/v3"+path, h)
+	s.rest[pattern], s.rest[method+" /api/v3"+path] = true, true
 }
 
 func (s *Server) routes() {
 	s.handle("GET /app", s.getApp)
 	s.handle("GET /app/installations", s.listInstallations)
-	s.handle("GET /app/installations/{id}", s.getInstallation)
-	s.handle("POST /app/installations/{id}/access_tokens", s.createToken)
+	s.handle("GET /app/installations/{installation_id}", s.getInstallation)
+	s.handle("POST /app/installations/{installation_id}/access_tokens", s.createToken)
 	s.handle("GET /repos/{owner}/{repo}/installation", s.repoInstallation)
 	s.handle("GET /orgs/{org}/installation", s.orgInstallation)
 	s.handle("GET /users/{username}/installation", s.userInstallation)
+	s.handle("GET /enterprises/{enterprise}/installation", s.enterpriseInstallation)
 	s.handle("GET /users/{username}", s.getUser)
 	s.handle("GET /installation/repositories", s.installationRepositories)
 	s.handle("DELETE /installation/token", s.revokeToken)
 	s.routeOAuth()
+	s.routeOIDC()
+	s.routeContents()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.unexpected = append(s.unexpected, r.Method+" "+r.URL.Path)

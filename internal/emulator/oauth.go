@@ -760,7 +760,7 @@ func (s *Server) authenticatedUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, userJSON(u))
+	writeJSON(w, http.StatusOK, userJSON(r, u))
 }
 
 // deleteAppToken answers DELETE /applications/{client_id}/token: Basic

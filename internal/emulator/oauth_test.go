@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-var oauthTestKey = sync.OnceValue(func() *rsa.PrivateKey {
+var testKey = sync.OnceValue(func() *rsa.PrivateKey {
 	k, err := GenerateKey()
 	if err != nil {
 		panic(err)
@@ -45,7 +45,7 @@ func (c *oauthClock) Advance(d time.Duration) {
 func newOAuthWorld(t *testing.T) (*Server, *httptest.Server, *oauthClock) {
 	t.Helper()
 	clock := &oauthClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
-	s := NewWorld(oauthTestKey(), WithClock(clock.Now))
+	s := NewWorld(testKey(), WithClock(clock.Now))
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {

@@ -23,11 +23,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/org/app-token/internal/ghhost"
 	"golang.org/x/oauth2"
 )
 
@@ -99,12 +99,13 @@ func New(conf Config, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// baseURL checks a URL as ghhost does (https, or http for loopback only).
 func baseURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	u, err := ghhost.ParseAPIURL(raw)
+	if err != nil {
+		return "", err
 	}
-	return strings.TrimRight(u.String(), "/"), nil
+	return u.String(), nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -1,15 +1,17 @@
 package main
 
+// Tests of the credential helper in process: run with a map for the
+// environment against the emulator. credential_git_test.go runs real git;
+// credential_binary_test.go the built binary under git.
+
 import (
 	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -18,12 +20,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/emulator"
 	"github.com/org/app-token/internal/gitcred"
 	"github.com/org/app-token/internal/store"
@@ -249,7 +248,8 @@ func TestCredentialGetFailures(t *testing.T) {
 		code     int
 		contains string
 	}{
-		{"no installation", w.helperArgs(credGitHost), credAsk(credGitHost, "lonely-org/x.git"), exitAuth, "not installed on lonely-org/x"},
+		// A missing installation is no authentication failure: exit 1, as from token (issue 8).
+		{"no installation", w.helperArgs(credGitHost), credAsk(credGitHost, "lonely-org/x.git"), exitError, "not installed on lonely-org/x"},
 		{"key that is not a key", []string{"--client-id", emulator.WorldClientID, "--private-key-file", garbageKey, "--api-url", w.api.URL, "--host", credGitHost}, ask, exitAuth, "a GitHub token, not a private key"},
 		{"key of another app", []string{"--client-id", emulator.WorldClientID, "--private-key-file", otherKeyFile, "--api-url", w.api.URL, "--host", credGitHost}, ask, exitAuth, "could not verify the app's JWT"},
 		{"unknown app", []string{"--client-id", "Iv23liNoSuchApp0000", "--private-key-file", w.keyFile, "--api-url", w.api.URL, "--host", credGitHost}, ask, exitAuth, "knows no app"},
@@ -564,150 +564,6 @@ func TestCredentialLockHolderDies(t *testing.T) {
 	}
 }
 
-// credGitEnv is an isolated environment for git: its own HOME and global
-// configuration, no system configuration, no prompts.
-func credGitEnv(dir string, extra ...string) []string {
-	home := filepath.Join(dir, "home")
-	os.MkdirAll(home, 0o700)
-	return append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"GIT_CONFIG_GLOBAL=" + filepath.Join(home, "gitconfig"),
-		"GIT_CONFIG_NOSYSTEM=1",
-		"GIT_TERMINAL_PROMPT=0",
-		"GIT_AUTHOR_NAME=Test", "GIT_AUTHOR_EMAIL=test@example.invalid",
-		"GIT_COMMITTER_NAME=Test", "GIT_COMMITTER_EMAIL=test@example.invalid",
-		"LANG=C",
-	}, extra...)
-}
-
-// credGetenv reads an environment list such as credGitEnv's.
-func credGetenv(env []string) func(string) string {
-	return func(k string) string {
-		for i := len(env) - 1; i >= 0; i-- {
-			if v, ok := strings.CutPrefix(env[i], k+"="); ok {
-				return v
-			}
-		}
-		return ""
-	}
-}
-
-func credRunGit(t *testing.T, env []string, dir, stdin string, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), "git", args...)
-	cmd.Env, cmd.Dir = env, dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if err != nil {
-		return out.String() + errb.String(), fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, errb.String())
-	}
-	return out.String(), nil
-}
-
-func credMustGit(t *testing.T, env []string, dir string, args ...string) string {
-	t.Helper()
-	out, err := credRunGit(t, env, dir, "", args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func credNeedGit(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
-}
-
-func TestSetupGitWritesAndUnsets(t *testing.T) {
-	t.Parallel()
-	credNeedGit(t)
-	w := newCredWorld(t)
-	env := credGitEnv(w.dir)
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		w.env[k] = v
-	}
-	const key = "credential.https://github.com.helper"
-	credMustGit(t, env, w.dir, "config", "--global", "--add", key, "osxkeychain")
-	credMustGit(t, env, w.dir, "config", "--global", "user.name", "Someone")
-
-	_, stderr, err := w.run(t, "", "setup-git", "--client-id", emulator.WorldClientID, "--private-key-file", w.keyFile, "--permission", "contents=write", "--owner", "octo-org")
-	if err != nil {
-		t.Fatalf("setup-git: %v (%s)", err, stderr)
-	}
-	got := strings.Split(strings.TrimSuffix(credMustGit(t, env, w.dir, "config", "--global", "--get-all", key), "\n"), "\n")
-	exe, _ := os.Executable()
-	want := []string{"", "!" + credShellQuote(exe) + " credential --client-id " + emulator.WorldClientID + " --private-key-file " + credShellQuote(w.keyFile) + " --owner octo-org --permission contents=write"}
-	if !slices.Equal(got, want) {
-		t.Errorf("helpers = %q\nwant      %q", got, want)
-	}
-	if v := credMustGit(t, env, w.dir, "config", "--global", "credential.https://github.com.useHttpPath"); v != "true\n" {
-		t.Errorf("useHttpPath = %q", v)
-	}
-	if stderr != "" {
-		t.Errorf("stderr = %q, want no notes when every setting was given", stderr)
-	}
-	// Again: still one reset line and one helper.
-	if _, _, err := w.run(t, "", "setup-git", "--client-id", emulator.WorldClientID, "--private-key-file", w.keyFile); err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(credMustGit(t, env, w.dir, "config", "--global", "--get-all", key), "\n"); n != 2 {
-		t.Errorf("after a second setup-git, %d helper lines, want 2", n)
-	}
-
-	if _, _, err := w.run(t, "", "setup-git", "--unset"); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := credRunGit(t, env, w.dir, "", "config", "--global", "--get-regexp", `^credential\.`); err == nil {
-		t.Errorf("after --unset, credential settings remain: %q", out)
-	}
-	if v := credMustGit(t, env, w.dir, "config", "--global", "user.name"); v != "Someone\n" {
-		t.Errorf("--unset touched user.name: %q", v)
-	}
-	if _, _, err := w.run(t, "", "setup-git", "--unset"); err != nil {
-		t.Errorf("a second --unset failed: %v", err)
-	}
-}
-
-func TestSetupGitFileHostAndRefusals(t *testing.T) {
-	t.Parallel()
-	credNeedGit(t)
-	w := newCredWorld(t)
-	file := filepath.Join(w.dir, "custom.gitconfig")
-	_, stderr, err := w.run(t, "", "setup-git", "--file", file, "--host", "ghe.example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(stderr, "APP_TOKEN_CLIENT_ID") || !strings.Contains(stderr, "APP_TOKEN_PRIVATE_KEY") {
-		t.Errorf("stderr = %q, want notes about the settings left to the environment", stderr)
-	}
-	env := credGitEnv(w.dir)
-	out := credMustGit(t, env, w.dir, "config", "--file", file, "--get-all", "credential.https://ghe.example.com.helper")
-	if !strings.HasSuffix(out, " credential --host ghe.example.com\n") {
-		t.Errorf("helper = %q", out)
-	}
-	for _, args := range [][]string{
-		{"--host", "http://ghe.example.com"},
-		{"--host", "https://ghe.example.com/path"},
-		{"--private-key-file", filepath.Join(w.dir, "missing.pem")},
-		{"--permission", "contents=admin"},
-		{"--repositories", "a/b,c/d"},
-		{"--owner", "not an owner"},
-		{"--api-url", "nope"},
-		{"stray"},
-	} {
-		if _, _, err := w.run(t, "", append([]string{"setup-git", "--file", file}, args...)...); exitCode(err) != exitUsage {
-			t.Errorf("setup-git %q = %v, want a usage error", args, err)
-		}
-	}
-}
-
 func TestCredShellQuote(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
@@ -720,372 +576,16 @@ func TestCredShellQuote(t *testing.T) {
 		"C:\\Tools\\app.exe":  "'C:\\Tools\\app.exe'",
 		"https://h:1/api/v3/": "https://h:1/api/v3/",
 	} {
-		if got := credShellQuote(in); got != want {
-			t.Errorf("credShellQuote(%q) = %q, want %q", in, got, want)
+		if got := gitcred.ShellQuote(in); got != want {
+			t.Errorf("gitcred.ShellQuote(%q) = %q, want %q", in, got, want)
 		}
 		if runtime.GOOS != "windows" {
-			out, err := exec.Command("sh", "-c", "printf %s "+credShellQuote(in)).Output()
+			out, err := exec.Command("sh", "-c", "printf %s "+gitcred.ShellQuote(in)).Output()
 			if err != nil || string(out) != in {
 				t.Errorf("sh read %q back as %q (%v)", in, out, err)
 			}
 		}
 	}
-}
-
-// credBuild builds app-token into dir: the process-level tests run the
-// real binary, as git does.
-func credBuild(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "app-token")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// credGitServer serves the bare repositories under root over git's smart
-// HTTP (git http-backend as CGI), behind Basic auth that accepts only a
-// live installation token of the emulator that reaches the repository, as
-// GitHub does. It counts refusals and records the usernames it saw.
-type credGitServer struct {
-	*httptest.Server
-	refused   atomic.Int32
-	mu        sync.Mutex
-	usernames map[string]bool
-}
-
-func newCredGitServer(t *testing.T, em *emulator.Server, root string) *credGitServer {
-	t.Helper()
-	gitPath, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git is not installed")
-	}
-	backend := &cgi.Handler{
-		Path: gitPath,
-		Args: []string{"http-backend"},
-		Dir:  root,
-		// REMOTE_USER turns on receive-pack (push) in http-backend.
-		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=app", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + root},
-	}
-	s := &credGitServer{usernames: map[string]bool{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 3)
-		user, pass, ok := r.BasicAuth()
-		if len(parts) < 2 || !ok || !em.Authorize(pass, parts[0], strings.TrimSuffix(parts[1], ".git")) {
-			if ok {
-				s.refused.Add(1)
-			}
-			w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
-			http.Error(w, "Invalid username or token.", http.StatusUnauthorized)
-			return
-		}
-		s.mu.Lock()
-		s.usernames[user] = true
-		s.mu.Unlock()
-		backend.ServeHTTP(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-// users returns the usernames of accepted requests, sorted.
-func (s *credGitServer) users() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.usernames))
-	for u := range s.usernames {
-		out = append(out, u)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// credRepos makes bare repositories owner/name.git under root, each with
-// one commit on main.
-func credRepos(t *testing.T, root string, names ...string) {
-	t.Helper()
-	env := credGitEnv(t.TempDir())
-	os.MkdirAll(root, 0o755)
-	for _, n := range names {
-		bare := filepath.Join(root, n+".git")
-		credMustGit(t, env, root, "init", "--quiet", "--bare", "--initial-branch=main", bare)
-		work := t.TempDir()
-		credMustGit(t, env, work, "init", "--quiet", "--initial-branch=main")
-		os.WriteFile(filepath.Join(work, "README"), []byte(n+"\n"), 0o644)
-		credMustGit(t, env, work, "add", "README")
-		credMustGit(t, env, work, "commit", "--quiet", "-m", "first")
-		credMustGit(t, env, work, "push", "--quiet", bare, "main")
-	}
-}
-
-// TestCredentialWithGit runs real git against a git server that accepts
-// only the emulator's tokens, with the built binary as its credential
-// helper, configured by the binary's own setup-git.
-func TestCredentialWithGit(t *testing.T) {
-	t.Parallel()
-	credNeedGit(t)
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := credBuild(t, t.TempDir())
-
-	// world is one emulator, git server and git configuration per subtest,
-	// so that their request counts are their own.
-	type world struct {
-		*credWorld
-		git  *credGitServer
-		host string
-		env  []string
-	}
-	newWorld := func(t *testing.T) *world {
-		w := &world{credWorld: newCredWorld(t)}
-		root := filepath.Join(w.dir, "srv")
-		credRepos(t, root, "octo-org/alpha", "octo-org/beta", "octo-org/gamma", "octocat/hello-world")
-		w.git = newCredGitServer(t, w.em, root)
-		w.host = strings.TrimPrefix(w.git.URL, "http://")
-		w.env = credGitEnv(w.dir, "APP_TOKEN_CACHE_DIR="+w.credWorld.env["APP_TOKEN_CACHE_DIR"])
-		cmd := exec.Command(bin, "setup-git", "--host", w.git.URL, "--client-id", emulator.WorldClientID,
-			"--private-key-file", w.keyFile, "--api-url", w.api.URL)
-		cmd.Env = w.env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("setup-git: %v\n%s", err, out)
-		}
-		return w
-	}
-
-	t.Run("clone fetch push with one token", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		work := t.TempDir()
-		for _, repo := range []string{"alpha", "beta", "gamma"} {
-			credMustGit(t, w.env, work, "clone", "--quiet", w.git.URL+"/octo-org/"+repo+".git")
-		}
-		alpha := filepath.Join(work, "alpha")
-		credMustGit(t, w.env, alpha, "fetch", "--quiet")
-		os.WriteFile(filepath.Join(alpha, "change"), []byte("x\n"), 0o644)
-		credMustGit(t, w.env, alpha, "add", "change")
-		credMustGit(t, w.env, alpha, "commit", "--quiet", "-m", "change")
-		credMustGit(t, w.env, alpha, "push", "--quiet", "origin", "main")
-		// The push arrived.
-		other := t.TempDir()
-		credMustGit(t, w.env, other, "clone", "--quiet", w.git.URL+"/octo-org/alpha.git")
-		if _, err := os.Stat(filepath.Join(other, "alpha", "change")); err != nil {
-			t.Error("the pushed commit is not on the server")
-		}
-		if n := w.count("POST", "/access_tokens"); n != 1 {
-			t.Errorf("%d tokens minted for 3 clones, a fetch, a push and a clone, want 1", n)
-		}
-		if n := len(w.em.Requests()); n != 2 {
-			t.Errorf("%d API requests in all, want 2", n)
-		}
-		if n := w.git.refused.Load(); n != 0 {
-			t.Errorf("the git server refused %d requests", n)
-		}
-		if u := w.git.users(); !slices.Equal(u, []string{"x-access-token"}) {
-			t.Errorf("usernames = %q, want only x-access-token", u)
-		}
-		// Another owner mints its own; a repository the app cannot reach fails.
-		credMustGit(t, w.env, work, "clone", "--quiet", w.git.URL+"/octocat/hello-world.git")
-		if n := w.count("POST", "/access_tokens"); n != 2 {
-			t.Errorf("%d tokens minted after octocat's clone, want 2", n)
-		}
-		if _, err := credRunGit(t, w.env, work, "", "clone", "--quiet", w.git.URL+"/lonely-org/x.git"); err == nil {
-			t.Error("clone of a repository without an installation succeeded")
-		} else if !strings.Contains(err.Error(), "not installed on lonely-org/x") {
-			t.Errorf("git's stderr does not carry the helper's reason: %v", err)
-		}
-	})
-
-	t.Run("16 parallel credential fills mint one token", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		ask := fmt.Sprintf("protocol=http\nhost=%s\npath=octo-org/alpha.git\n\n", w.host)
-		var wg sync.WaitGroup
-		passwords := make([]string, 16)
-		for i := range passwords {
-			wg.Go(func() {
-				out, err := credRunGit(t, w.env, w.dir, ask, "credential", "fill")
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				c, err := gitcred.Parse(strings.NewReader(out))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				passwords[i] = c.Password
-			})
-		}
-		wg.Wait()
-		if n := w.count("POST", "/access_tokens"); n != 1 {
-			t.Errorf("16 parallel fills minted %d tokens, want 1", n)
-		}
-		if n := w.count("GET", "/installation"); n != 1 {
-			t.Errorf("16 parallel fills looked the installation up %d times, want 1", n)
-		}
-		for _, p := range passwords {
-			if p == "" || p != passwords[0] {
-				t.Fatalf("fills answered different or no tokens")
-			}
-		}
-	})
-
-	t.Run("revoked token is erased and replaced", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		work := t.TempDir()
-		credMustGit(t, w.env, work, "clone", "--quiet", w.git.URL+"/octo-org/alpha.git")
-		first := w.em.Tokens()[0].Value
-		req, _ := http.NewRequest(http.MethodDelete, w.api.URL+"/installation/token", nil)
-		req.Header.Set("Authorization", "token "+first)
-		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
-			t.Fatalf("revoke: %v %v", resp, err)
-		}
-		alpha := filepath.Join(work, "alpha")
-		// git sends the cached (revoked) token, gets 401 and tells the
-		// helper to erase it. Git 2.39 then gives up on this command
-		// (newer gits may ask again at once); the next one gets a fresh
-		// token either way.
-		_, firstErr := credRunGit(t, w.env, alpha, "", "fetch", "--quiet")
-		if w.git.refused.Load() == 0 {
-			t.Fatal("the git server never saw the revoked token")
-		}
-		t.Logf("first fetch after the revocation: %v", firstErr)
-		if firstErr != nil {
-			credMustGit(t, w.env, alpha, "fetch", "--quiet")
-		}
-		if n := w.count("POST", "/access_tokens"); n != 2 {
-			t.Errorf("%d tokens minted, want 2 (the revoked one and its replacement)", n)
-		}
-		if n := w.count("GET", "/installation"); n != 1 {
-			t.Errorf("%d lookups, want 1", n)
-		}
-	})
-
-	t.Run("corrupt cache is rebuilt", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		work := t.TempDir()
-		credMustGit(t, w.env, work, "clone", "--quiet", w.git.URL+"/octo-org/alpha.git")
-		cacheDir := filepath.Join(w.credWorld.env["APP_TOKEN_CACHE_DIR"], "git-credential")
-		entries, err := os.ReadDir(cacheDir)
-		if err != nil || len(entries) == 0 {
-			t.Fatalf("cache folder: %v, %d entries", err, len(entries))
-		}
-		for _, e := range entries {
-			if err := os.WriteFile(filepath.Join(cacheDir, e.Name()), []byte("\x00garbage{"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-		credMustGit(t, w.env, filepath.Join(work, "alpha"), "fetch", "--quiet")
-		credMustGit(t, w.env, filepath.Join(work, "alpha"), "fetch", "--quiet")
-		if n := w.count("POST", "/access_tokens"); n != 2 {
-			t.Errorf("%d tokens minted, want 2 (one before, one to rebuild the cache)", n)
-		}
-		fi, _ := os.Stat(cacheDir)
-		if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o700 {
-			t.Errorf("cache folder mode %v", fi.Mode().Perm())
-		}
-	})
-
-	t.Run("action setup and undo", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		runnerTemp := filepath.Join(w.dir, "runner-temp")
-		os.MkdirAll(runnerTemp, 0o700)
-		// The job starts from a config of its own.
-		credMustGit(t, w.env, w.dir, "config", "--global", "--unset-all", "credential."+w.git.URL+".helper")
-		credMustGit(t, w.env, w.dir, "config", "--global", "--add", "credential."+w.git.URL+".helper", "store")
-		credMustGit(t, w.env, w.dir, "config", "--global", "user.name", "Previous Name")
-		before := credMustGit(t, w.env, w.dir, "config", "--global", "--list")
-
-		app, err := appauth.New(emulator.WorldClientID, testKey(), appauth.WithBaseURL(w.api.URL))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := app.Mint(t.Context(), appauth.Request{Owner: emulator.WorldOrg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stdout, stderr bytes.Buffer
-		c := newCLI(credGetenv(append(w.env, "RUNNER_TEMP="+runnerTemp)), strings.NewReader(""), &stdout, &stderr)
-		const botName, botEmail = "octo-app[bot]", "41898282+octo-app[bot]@users.noreply.github.com"
-		state, err := c.actionSetupGit(t.Context(), w.git.URL, tok, botName, botEmail)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(state, tok.Value.Reveal()) {
-			t.Error("the state holds the token")
-		}
-		global, _ := os.ReadFile(credGetenv(w.env)("GIT_CONFIG_GLOBAL"))
-		if bytes.Contains(global, []byte(tok.Value.Reveal())) {
-			t.Error("the global git config holds the token in clear")
-		}
-		helperKey := "credential." + w.git.URL + ".helper"
-		helpers := strings.Split(strings.TrimSuffix(credMustGit(t, w.env, w.dir, "config", "--global", "--get-all", helperKey), "\n"), "\n")
-		exe, _ := os.Executable()
-		prefix := "!" + credShellQuote(exe) + " credential --token-file "
-		if len(helpers) != 2 || helpers[0] != "" || !strings.HasPrefix(helpers[1], prefix) {
-			t.Fatalf("helpers = %q, want a reset and %q...", helpers, prefix)
-		}
-		tokenFile := strings.Trim(strings.TrimPrefix(helpers[1], prefix), "'")
-		if !strings.HasPrefix(tokenFile, runnerTemp) {
-			t.Errorf("token file %s is not under RUNNER_TEMP", tokenFile)
-		}
-		if fi, err := os.Stat(tokenFile); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
-			t.Errorf("token file: %v, %v", fi, err)
-		}
-		// This test binary is not app-token: point the helper at the
-		// built one, as os.Executable() is in a real job.
-		credMustGit(t, w.env, w.dir, "config", "--global", "--replace-all", helperKey,
-			"!"+credShellQuote(bin)+" credential --token-file "+credShellQuote(tokenFile), "^!")
-
-		work := t.TempDir()
-		credMustGit(t, w.env, work, "clone", "--quiet", w.git.URL+"/octo-org/beta.git")
-		beta := filepath.Join(work, "beta")
-		os.WriteFile(filepath.Join(beta, "bot"), []byte("x\n"), 0o644)
-		credMustGit(t, w.env, beta, "add", "bot")
-		// No GIT_AUTHOR_* here: the commit takes user.name and user.email.
-		botEnv := slices.DeleteFunc(slices.Clone(w.env), func(kv string) bool {
-			return strings.HasPrefix(kv, "GIT_AUTHOR_") || strings.HasPrefix(kv, "GIT_COMMITTER_")
-		})
-		credMustGit(t, botEnv, beta, "commit", "--quiet", "-m", "by the bot")
-		credMustGit(t, w.env, beta, "push", "--quiet", "origin", "main")
-		if author := credMustGit(t, w.env, beta, "log", "-1", "--format=%an <%ae>"); author != botName+" <"+botEmail+">\n" {
-			t.Errorf("author = %q", author)
-		}
-		if n := w.count("POST", "/access_tokens"); n != 1 {
-			t.Errorf("%d tokens minted, want only the action's", n)
-		}
-
-		if err := c.actionUndoGit(t.Context(), state); err != nil {
-			t.Fatal(err)
-		}
-		// Undo re-adds the keys at the end of their section: compare the
-		// settings, not their order (values of one key keep theirs).
-		sortLines := func(s string) string {
-			l := strings.Split(s, "\n")
-			slices.Sort(l)
-			return strings.Join(l, "\n")
-		}
-		if after := credMustGit(t, w.env, w.dir, "config", "--global", "--list"); sortLines(after) != sortLines(before) {
-			t.Errorf("config after undo:\n%s\nwant:\n%s", after, before)
-		}
-		if _, err := os.Stat(filepath.Dir(tokenFile)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("token folder remains: %v", err)
-		}
-		if err := c.actionUndoGit(t.Context(), ""); err != nil {
-			t.Errorf("undo of nothing: %v", err)
-		}
-		if err := c.actionUndoGit(t.Context(), "{not json"); err == nil {
-			t.Error("undo of garbage state succeeded")
-		}
-	})
 }
 
 // BenchmarkCredentialWarmGet is one warm "credential get" in process: what

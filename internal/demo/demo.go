@@ -1,7 +1,10 @@
-package main
+// Package demo is app-token's offline tour: it runs the whole action
+// against the emulator in-process (Run), and serves the emulator for dry
+// runs with the files a workflow or act needs (Emulator). It writes its
+// account to the writer it is given, and reads no environment.
+package demo
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/base64"
@@ -21,22 +24,17 @@ import (
 	"github.com/org/app-token/internal/emulator"
 )
 
-func (c *cli) cmdDemo(ctx context.Context, args []string) error {
-	fs := c.flags("demo", "", `Run the whole action offline: start the GitHub emulator in this process,
-run the action's main step (mint a token, mask it, write outputs), use the
-token as a later step would, run the post step (revoke it), and tell what
-happened at each step. Needs no network and no GitHub account.`)
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("demo takes no arguments")
-	}
-	return c.demo(ctx)
-}
+// Step runs one step of the action (the main step, or with post the post
+// step) as the runner would, with env as the step's whole environment, and
+// returns what it wrote to its log.
+type Step func(ctx context.Context, env map[string]string, post bool) (log string, err error)
 
-func (c *cli) demo(ctx context.Context) error {
-	w := c.stdout
+// Run tells, on w, what the action does at each step: it starts the
+// emulator on loopback, runs the main step with step, uses the token as a
+// later step would (through client), runs the post step and checks that the
+// token is dead. It fails when a step fails or the token outlives the post
+// step.
+func Run(ctx context.Context, w io.Writer, client *http.Client, step Step) error {
 	key, err := emulator.GenerateKey()
 	if err != nil {
 		return err
@@ -104,10 +102,10 @@ The workflow step being run:
 
 	// 1. The main step.
 	fmt.Fprintln(w, "1. Main step (app-token action)")
-	log, err := c.demoStep(ctx, env, (*cli).cmdAction)
-	masks := demoMasks(log)
-	fmt.Fprintf(w, "   The step's log as the runner shows it: %d values masked first (each line\n   of the decoded private key, then the token), then what it did:\n", len(masks))
-	demoIndent(w, demoRedact(log, masks), "     ")
+	log, err := step(ctx, env, false)
+	masked := masks(log)
+	fmt.Fprintf(w, "   The step's log as the runner shows it: %d values masked first (each line\n   of the decoded private key, then the token), then what it did:\n", len(masked))
+	indent(w, redact(log, masked), "     ")
 	if err != nil {
 		return fmt.Errorf("the main step failed: %w", err)
 	}
@@ -122,16 +120,16 @@ The workflow step being run:
 		}
 		fmt.Fprintf(w, "     %-16s %s\n", name, v)
 	}
-	if !slices.Contains(masks, token) {
+	if !slices.Contains(masked, token) {
 		return fmt.Errorf("the main step did not mask the token")
 	}
 	reqs := emu.Requests()
 	fmt.Fprintf(w, "   API requests for the token: %d\n", len(reqs))
-	demoRequests(w, reqs)
+	requests(w, reqs)
 
 	// 2. A later step uses the token.
 	fmt.Fprintln(w, "\n2. A later step uses the token (GET /installation/repositories)")
-	status, names, err := c.demoRepositories(ctx, apiURL, token)
+	status, names, err := repositories(ctx, client, apiURL, token)
 	if err != nil {
 		return err
 	}
@@ -144,13 +142,13 @@ The workflow step being run:
 		env["STATE_"+k] = v
 	}
 	before := len(emu.Requests())
-	log, err = c.demoStep(ctx, env, (*cli).cmdActionPost)
-	demoIndent(w, demoRedact(log, append(masks, demoMasks(log)...)), "     ")
+	log, err = step(ctx, env, true)
+	indent(w, redact(log, append(masked, masks(log)...)), "     ")
 	if err != nil {
 		return fmt.Errorf("the post step failed: %w", err)
 	}
-	demoRequests(w, emu.Requests()[before:])
-	status, _, err = c.demoRepositories(ctx, apiURL, token)
+	requests(w, emu.Requests()[before:])
+	status, _, err = repositories(ctx, client, apiURL, token)
 	if err != nil {
 		return err
 	}
@@ -169,35 +167,8 @@ the README shows how to use the action for real.
 	return nil
 }
 
-// demoStep runs one action subcommand as the runner would, with env as the
-// step's environment, and returns what it wrote to its log.
-func (c *cli) demoStep(ctx context.Context, env map[string]string, cmd func(*cli, context.Context, []string) error) (string, error) {
-	var log bytes.Buffer
-	step := &cli{
-		getenv: func(k string) string { return env[k] },
-		environ: func() []string {
-			out := make([]string, 0, len(env))
-			for k, v := range env {
-				out = append(out, k+"="+v)
-			}
-			return out
-		},
-		stdin:  strings.NewReader(""),
-		stdout: &log,
-		stderr: &log,
-		http:   c.http,
-		now:    c.now,
-		wait:   c.wait,
-	}
-	err := cmd(step, ctx, nil)
-	if err != nil && err.Error() == "" {
-		err = fmt.Errorf("see the ::error:: line above")
-	}
-	return log.String(), err
-}
-
-// demoMasks returns the values ::add-mask:: lines registered.
-func demoMasks(log string) []string {
+// masks returns the values ::add-mask:: lines registered.
+func masks(log string) []string {
 	var out []string
 	for _, line := range strings.Split(log, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "::add-mask::"); ok {
@@ -207,16 +178,16 @@ func demoMasks(log string) []string {
 	return out
 }
 
-// demoRedact hides masked values as the runner's log does.
-func demoRedact(log string, masks []string) string {
+// redact hides masked values as the runner's log does.
+func redact(log string, masks []string) string {
 	for _, m := range masks {
 		log = strings.ReplaceAll(log, m, "***")
 	}
 	return log
 }
 
-// demoIndent prints text indented, folding runs of one repeated line.
-func demoIndent(w io.Writer, text, prefix string) {
+// indent prints text indented, folding runs of one repeated line.
+func indent(w io.Writer, text, prefix string) {
 	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 	for i := 0; i < len(lines); {
 		j := i + 1
@@ -232,20 +203,21 @@ func demoIndent(w io.Writer, text, prefix string) {
 	}
 }
 
-func demoRequests(w io.Writer, reqs []emulator.Request) {
+// requests lists the emulator's requests.
+func requests(w io.Writer, reqs []emulator.Request) {
 	for _, r := range reqs {
 		fmt.Fprintf(w, "     %-6s %-45s %d\n", r.Method, r.Path, r.Status)
 	}
 }
 
-// demoRepositories lists what token can reach, as a later step would.
-func (c *cli) demoRepositories(ctx context.Context, apiURL, token string) (int, []string, error) {
+// repositories lists what token can reach, as a later step would.
+func repositories(ctx context.Context, client *http.Client, apiURL, token string) (int, []string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL+"/installation/repositories", nil)
 	if err != nil {
 		return 0, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := c.http.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -8,34 +8,23 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/emulator"
 	"github.com/org/app-token/internal/safefile"
 )
 
-func (c *cli) cmdEmulator(ctx context.Context, args []string) error {
-	var listen, dir, keyFile string
-	fs := c.flags("emulator", "", `Serve the offline GitHub API emulator with a generated test App, for dry
-runs with act and for trying app-token without GitHub. It serves the REST
-API at / and at /api/v3/ (like GitHub Enterprise Server) and the OAuth
-endpoints at /login/. It writes the test App's key and a secrets file for
-act into --dir and prints what to put in a workflow. Stop it with Ctrl-C.`)
-	fs.StringVar(&listen, "listen", "127.0.0.1:0", "the `address` to listen on (port 0 picks a free one)")
-	fs.StringVar(&dir, "dir", "", "the `folder` for the test App's key and act's secrets file (default: a new temporary folder)")
-	fs.StringVar(&keyFile, "key-file", "", "use this test App key (PEM) instead of generating one")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	key, err := emulatorKey(keyFile)
-	if err != nil {
-		return err
-	}
+// Emulator serves the emulator's test world, with key as its App's key, on
+// listen until ctx ends. It first writes into dir (a new temporary folder
+// when empty) the App's key, a secrets file for act and an environment file
+// for a shell, and tells on stdout what to put in a workflow.
+func Emulator(ctx context.Context, key *rsa.PrivateKey, listen, dir string, stdout, stderr io.Writer) error {
+	var err error
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "app-token-emulator-"); err != nil {
 			return err
@@ -63,7 +52,7 @@ act into --dir and prints what to put in a workflow. Stop it with Ctrl-C.`)
 		}
 	}
 
-	fmt.Fprintf(c.stdout, `GitHub emulator listening on %[1]s (REST API also under %[1]s/api/v3)
+	fmt.Fprintf(stdout, `GitHub emulator listening on %[1]s (REST API also under %[1]s/api/v3)
 
 Test App %[2]q, client ID %[3]s
   installation %[4]d on organization %[5]s: alpha, beta, gamma (contents, issues, pull_requests: write)
@@ -93,7 +82,7 @@ From a shell:  set -a; . %[10]s; set +a; app-token token --owner %[5]s
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(shutdown)
-		fmt.Fprintln(c.stderr, "emulator stopped")
+		fmt.Fprintln(stderr, "emulator stopped")
 		return nil
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -101,20 +90,4 @@ From a shell:  set -a; . %[10]s; set +a; app-token token --owner %[5]s
 		}
 		return err
 	}
-}
-
-// emulatorKey loads the test App's key from file, or generates one.
-func emulatorKey(file string) (*rsa.PrivateKey, error) {
-	if file == "" {
-		return emulator.GenerateKey()
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("--key-file: %w", err)
-	}
-	k, _, err := appauth.ParsePrivateKey(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("--key-file: %w", err)
-	}
-	return k, nil
 }

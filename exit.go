@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/gitcred"
+	"github.com/org/app-token/internal/oauth"
+	"github.com/org/app-token/internal/signin"
+)
+
+// Exit codes: the README's table.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+	exitAuth  = 4
+)
+
+// errSilent ends the program with a failure after the command has already
+// told the user everything (for example as an ::error:: line).
+var errSilent = errors.New("")
+
+// errSilentAuth is errSilent for authentication failures.
+var errSilentAuth = fmt.Errorf("%w", errSilent)
+
+// usageError is a mistake in the command line or the settings: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// authError marks a failure to authenticate that only the command can
+// recognise (signed out, a refused sign-in): exit code 4.
+type authError struct{ err error }
+
+func (e *authError) Error() string { return e.err.Error() }
+func (e *authError) Unwrap() error { return e.err }
+
+// exitCode is the one classifier of failures: every command's errors get
+// their exit code here, from the markers above or from what failed.
+func exitCode(err error) int {
+	var ue *usageError
+	var ae *authError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue), errors.Is(err, signin.ErrSetting):
+		return exitUsage
+	case errors.As(err, &ae), errors.Is(err, errSilentAuth), isAuthFailure(err):
+		return exitAuth
+	default:
+		return exitError
+	}
+}
+
+// isAuthFailure reports the failures to authenticate that packages return:
+// GitHub refusing the App's credentials (401; a missing installation, 404,
+// is not one), a private key that is not one, the job's token expired,
+// nobody usable signed in, and GitHub refusing a person's sign-in or its
+// renewal.
+func isAuthFailure(err error) bool {
+	var ae *appauth.APIError
+	var ke *appauth.KeyError
+	var oe *oauth.Error
+	return errors.As(err, &ae) && ae.IsAuth() || errors.As(err, &ke) || errors.As(err, &oe) ||
+		errors.Is(err, gitcred.ErrTokenExpired) || errors.Is(err, oauth.ErrSignInAgain) || errors.Is(err, signin.ErrSignedOut)
+}
+
+// oneLine keeps err's meaning (and exit code) with its message on one line,
+// for git, which shows a helper's stderr as it is.
+func oneLine(err error) error {
+	if err == nil || !strings.Contains(err.Error(), "\n") {
+		return err
+	}
+	return &oneLineError{err}
+}
+
+type oneLineError struct{ err error }
+
+func (e *oneLineError) Error() string {
+	return strings.ReplaceAll(strings.TrimSpace(e.err.Error()), "\n", "; ")
+}
+func (e *oneLineError) Unwrap() error { return e.err }
