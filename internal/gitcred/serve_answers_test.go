@@ -76,7 +76,9 @@ func TestServeUserToken(t *testing.T) {
 	if asked != "https://github.com" {
 		t.Errorf("asked for %q", asked)
 	}
-	cfg.UserToken = func(context.Context, string) (string, time.Time, error) { return "", time.Time{}, errors.New("signed out") }
+	cfg.UserToken = func(context.Context, string) (string, time.Time, error) {
+		return "", time.Time{}, errors.New("signed out")
+	}
 	if _, err := serve(t, &cfg, "get", "protocol=https\nhost=github.com\n\n"); err == nil || !strings.Contains(err.Error(), "no signed-in user's token for https://github.com: signed out") {
 		t.Errorf("get signed out = %v", err)
 	}
