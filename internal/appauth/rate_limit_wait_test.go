@@ -88,3 +88,22 @@ func TestForbiddenWithRetryAfterIsWaitedOut(t *testing.T) {
 		t.Errorf("plain 403: %v, waits %v; want the 403 and no wait", err, w.d)
 	}
 }
+
+// x-ratelimit-reset is a time on GitHub's clock: the wait is counted from
+// GitHub's Date, so a client whose clock is an hour ahead still waits the
+// 30 s GitHub asked for, not nothing.
+func TestRateLimitResetReadAgainstGitHubsClock(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	github := now.Add(-time.Hour)
+	emu, srv := world(t, emulator.WithClock(func() time.Time { return github }))
+	emu.Inject(emulator.Fault{Path: "/users/", Status: 403, Header: http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {fmt.Sprint(github.Add(30 * time.Second).Unix())}}})
+	w := &waits{}
+	a := newApp(t, srv.URL, WithWait(w.wait), WithClock(func() time.Time { return now }))
+	// The JWT is signed on our clock, an hour ahead: GitHub refuses its
+	// times once and the client corrects; the rate limit comes first.
+	_, _ = a.InstallationForOwner(t.Context(), emulator.WorldOrg)
+	if len(w.d) == 0 || w.d[0] != 30*time.Second {
+		t.Errorf("waits = %v, want 30s first", w.d)
+	}
+}

@@ -53,3 +53,18 @@ func TestServerErrorsAreRetriedAndLogged(t *testing.T) {
 		t.Errorf("499: %v, waits %v; want the error and no retry", err, w.d)
 	}
 }
+
+// Every retry sends the body again, not only the first.
+func TestEveryRetryKeepsTheBody(t *testing.T) {
+	t.Parallel()
+	emu, srv := world(t)
+	emu.Inject(emulator.Fault{Method: "POST", Path: "/app/installations/", Status: 502, Times: 3})
+	w := &waits{}
+	tok, err := newApp(t, srv.URL, WithWait(w.wait)).Mint(t.Context(), Request{Owner: emulator.WorldOrg, Repositories: []string{"beta"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.d) != 3 || !slices.Equal(tok.Repositories, []string{"beta"}) {
+		t.Errorf("after three retries: waits %v, repositories %q", w.d, tok.Repositories)
+	}
+}

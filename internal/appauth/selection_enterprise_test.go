@@ -47,3 +47,13 @@ func TestSelectionWithoutPermissions(t *testing.T) {
 		t.Errorf("installation ID -1: %v", err)
 	}
 }
+
+// Repositories that do not parse are the only complaint: no second one
+// about a missing owner.
+func TestSelectionBadRepositoriesAlone(t *testing.T) {
+	t.Parallel()
+	_, _, err := Selection{Repositories: "bad name!"}.Resolve(func(s string) string { return s })
+	if err == nil || !strings.Contains(err.Error(), `repositories: "bad name!" is not a repository name`) || strings.Contains(err.Error(), "GITHUB_REPOSITORY_OWNER") {
+		t.Errorf("Resolve = %v", err)
+	}
+}
