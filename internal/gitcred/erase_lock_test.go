@@ -55,6 +55,12 @@ func TestEraseReleasesTheLock(t *testing.T) {
 	if !h.Erase(t.Context(), "octo-org", tok.Value.Reveal()) {
 		t.Fatal("Erase kept the failed token")
 	}
+	// At once, before anything could reclaim a forgotten lock file.
+	unlock, err := h.Cache.Lock(t.Context(), h.APIURL, h.AppID, "octo-org", 0)
+	if err != nil {
+		t.Fatalf("the lock is still held after Erase: %v", err)
+	}
+	unlock()
 	if _, cached, err := h.Get(t.Context(), "octo-org", ""); err != nil || cached {
 		t.Fatalf("Get after Erase = %v, cached %v", err, cached)
 	}
