@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/org/app-token/internal/demo"
 	"github.com/org/app-token/internal/emulator"
 )
 
@@ -117,13 +118,14 @@ func TestActDryRun(t *testing.T) {
 		t.Fatalf("git commit: %v\n%s", err, out)
 	}
 
-	// The same secrets file `app-token emulator` writes for act: the key in
-	// base64, which the action accepts.
-	keyB64 := base64.StdEncoding.EncodeToString([]byte(testKeyPEM()))
-	secrets := filepath.Join(t.TempDir(), "act.secrets")
-	if err := os.WriteFile(secrets, []byte("APP_CLIENT_ID="+emulator.WorldClientID+"\nAPP_PRIVATE_KEY="+keyB64+"\n"), 0o600); err != nil {
+	// The files `app-token emulator` writes for act: the key in base64
+	// (which the action accepts) as a secret, the client ID and the API URL
+	// as variables.
+	files, err := demo.WriteFiles(t.TempDir(), w.url, testKey())
+	if err != nil {
 		t.Fatal(err)
 	}
+	keyB64 := base64.StdEncoding.EncodeToString([]byte(testKeyPEM()))
 
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
@@ -133,10 +135,10 @@ func TestActDryRun(t *testing.T) {
 		"-P", "ubuntu-latest=-self-hosted",
 		"--local-repository", "org/app-token-action@v1="+root,
 		"--action-cache-path", cache,
-		"--secret-file", secrets,
-		"--var", "APP_TOKEN_API_URL="+w.url,
+		"--secret-file", files.Secrets,
+		"--var-file", files.Vars,
 		"--var", "OUT_DIR="+out,
-		"--env-file", os.DevNull, "--var-file", os.DevNull, "--input-file", os.DevNull,
+		"--env-file", os.DevNull, "--input-file", os.DevNull,
 	)
 	cmd.Dir = work
 	// act copies host variables into the job: setup-git then writes this

@@ -110,14 +110,16 @@ func (c *cli) openSigner(ctx context.Context, uri string) (crypto.Signer, error)
 	return signer.Open(ctx, uri, signer.WithGetenv(c.getenv))
 }
 
-// names is flagNames with the key named as the user gave it, so that
-// GitHub's "could not verify the JWT" advice points at the signer when
-// there is one.
-func (k *appKey) names(setting string) string {
-	if setting == "private-key" && k.uri != "" {
-		return fmt.Sprintf("the signer %q (--signer or %s)", k.uri, envSigner)
+// names is the settings' names with the key named as the user gave it,
+// so that GitHub's "could not verify the JWT" advice points at the signer
+// when there is one.
+func (k *appKey) names(s *settings) func(string) string {
+	return func(setting string) string {
+		if setting == "private-key" && k.uri != "" {
+			return fmt.Sprintf("the signer %q (--signer or %s)", k.uri, envSigner)
+		}
+		return s.names(setting)
 	}
-	return flagNames(setting)
 }
 
 // cacheFolder and cacheSecret are the credential helper's token cache for

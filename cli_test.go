@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,11 +96,13 @@ func TestTokenCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := w.emu.TokenInfo(j.Token); !ok || j.InstallationID != 102 || j.ExpiresAt.IsZero() || j.Permissions["contents"] != "read" || j.Repositories != nil {
+	if _, ok := w.emu.TokenInfo(j.Token); !ok || j.InstallationID != 102 || j.ExpiresAt.IsZero() || j.Permissions["contents"] != "read" || j.Repositories == nil || len(j.Repositories) != 0 {
 		t.Errorf("--json = %s", out)
 	}
-	if n := len(w.emu.Requests()); n != 3 {
-		t.Errorf("%d requests, want 2 + 1", n)
+	// --installation-id: one request for the token, one to name its owner
+	// and app for --json.
+	if n := len(w.emu.Requests()); n != 4 {
+		t.Errorf("%d requests, want 2 + 2", n)
 	}
 }
 
@@ -197,9 +200,15 @@ func TestInstallationsCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, re := range []string{`(?m)^ID\s+ACCOUNT`, `(?m)^101\s+octo-org\s+Organization\s+all\s+contents:write,issues:write`, `(?m)^102\s+octocat\s+User\s+selected`} {
+	for _, re := range []string{`(?m)^ID\s+ACCOUNT`, `(?m)^101\s+octo-org\s+Organization\s+all: alpha,beta,gamma\s+contents:write,issues:write`, `(?m)^102\s+octocat\s+User\s+hello-world\s`} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("table lacks %s:\n%s", re, out)
+		}
+	}
+	// The tokens minted to list the repositories are revoked.
+	for _, tok := range w.emu.Tokens() {
+		if !tok.Revoked || tok.Permissions["metadata"] != "read" || len(tok.Permissions) != 1 {
+			t.Errorf("installations left a token behind, or took more than metadata: read: %+v", tok.Permissions)
 		}
 	}
 	out, _, err = runEnv(t, cliEnv(t, w), "installations", "--json")
@@ -241,9 +250,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo failed: %v\n%s%s", err, out, stderr)
 	}
 	for _, want := range []string{"1. Main step", "token            *** (masked", "API requests for the token: 2",
-		"200: the token reaches octo-org/alpha, octo-org/beta", "Token revoked.", "answers 401",
-		"$ git clone http://127.0.0.1:", "Initial commit", "README.md", "the server's main is now",
-		"POST   /octo-org/alpha.git/git-receive-pack          200"} {
+		"200: the token reaches octo-org/alpha, octo-org/beta", "Token revoked.", "answers 401"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
@@ -271,37 +278,20 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// TestEmulatorCommand: app-token emulator's files set up every command
+// that talks to GitHub, token to credential; its banner says what to do
+// (golden), it logs each request without secrets, it answers / with what it
+// is, and without --dir it removes its key on exit (issue 11, finding 1).
 func TestEmulatorCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	var out syncBuffer
-	ctx, cancel := context.WithCancel(t.Context())
-	c := newCLI(func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
-	done := make(chan error, 1)
-	go func() { done <- c.run(ctx, []string{"emulator", "--listen", "127.0.0.1:0", "--dir", dir}) }()
-	var url string
-	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(out.String()); m != nil {
-			url = m[1]
-		}
-	}
-	if url == "" {
-		cancel()
-		t.Fatalf("no URL printed:\n%s", out.String())
-	}
-	// The env file it wrote is enough to mint a token.
-	envData, err := os.ReadFile(filepath.Join(dir, "emulator.env"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(envData)), "\n") {
-		k, v, _ := strings.Cut(line, "=")
-		env[k] = v
-	}
+	out, log, url, stop := startEmulator(t, "--dir", dir, "--clock-offset", "90s", "--fault", "GET /app/installations=503")
+	env := readEnvFile(t, filepath.Join(dir, "emulator.env"))
+	env["HOME"], env["XDG_CONFIG_HOME"] = dir, filepath.Join(dir, "xdg")
+
 	tok, stderr, err := runEnv(t, env, "token", "--owner", "octo-org")
 	if err != nil || len(strings.TrimSpace(tok)) < 40 {
-		t.Errorf("token against the served emulator: %v %s", err, stderr)
+		t.Errorf("token: %v %s", err, stderr)
 	}
 	if env["GITHUB_SERVER_URL"] != url {
 		t.Errorf("the env file's GITHUB_SERVER_URL = %q, want %q", env["GITHUB_SERVER_URL"], url)
@@ -311,9 +301,9 @@ func TestEmulatorCommand(t *testing.T) {
 	if _, stderr, err := runEnv(t, env, "token", "--enterprise", "octo-enterprise"); err != nil {
 		t.Errorf("token --enterprise against the served emulator: %v %s", err, stderr)
 	}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url+"/octo-org/alpha.git/info/refs?service=git-upload-pack", nil)
-	req.SetBasicAuth("x-access-token", strings.TrimSpace(tok))
 	if _, err := exec.LookPath("git"); err == nil {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url+"/octo-org/alpha.git/info/refs?service=git-upload-pack", nil)
+		req.SetBasicAuth("x-access-token", strings.TrimSpace(tok))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -326,17 +316,157 @@ func TestEmulatorCommand(t *testing.T) {
 			t.Errorf("no bare repository under --dir: %v", err)
 		}
 	}
+	// The injected 503 is retried (runEnv's waits are instant).
+	if list, stderr, err := runEnv(t, env, "installations"); err != nil || !strings.Contains(list, "octo-org") {
+		t.Errorf("installations: %v %s", err, stderr)
+	}
+	// Signed out, the advice names the emulator with its scheme.
+	_, _, err = runEnv(t, env, "status")
+	wantExit(t, err, exitAuth, "app-token login --client-id <the app's client ID> --github-url "+url)
+	// A person signs in: the code is approved on the device page as the
+	// banner says.
+	var loginErr syncBuffer
+	c := newCLI(func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &loginErr)
+	// Real waits: the emulator's clock is real time, and it answers
+	// slow_down to polls faster than the interval (5 s) as GitHub does.
+	c.wait = sleepCtx
+	loginDone := make(chan error, 1)
+	go func() { loginDone <- c.run(t.Context(), []string{"login"}) }()
+	code := ""
+	for deadline := time.Now().Add(10 * time.Second); code == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := regexp.MustCompile(`one-time code:\s+(\S+)`).FindStringSubmatch(loginErr.String()); m != nil {
+			code = m[1]
+		}
+	}
+	if !strings.Contains(loginErr.String(), url+"/login/device") {
+		t.Errorf("login does not send the person to the emulator's device page:\n%s", loginErr.String())
+	}
+	resp, err := http.PostForm(url+"/login/device", neturl.Values{"user_code": {code}, "login": {emulator.WorldUser}, "action": {"approve"}})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("approve %q: %v %v", code, err, resp)
+	}
+	resp.Body.Close()
+	if err := <-loginDone; err != nil {
+		t.Fatalf("login: %v\n%s", err, loginErr.String())
+	}
+	for _, args := range [][]string{{"status"}, {"user-token"}, {"setup-git", "--file", filepath.Join(dir, "gitconfig")}, {"logout", "--revoke"}} {
+		if _, stderr, err := runEnv(t, env, args...); err != nil {
+			t.Errorf("%s: %v %s", args[0], err, stderr)
+		}
+	}
+	var credOut, credErr bytes.Buffer
+	c = newCLI(func(k string) string { return env[k] }, strings.NewReader("protocol=http\nhost="+strings.TrimPrefix(url, "http://")+"\npath=octo-org/alpha.git\n\n"), &credOut, &credErr)
+	if err := c.run(t.Context(), []string{"credential", "get"}); err != nil || !strings.Contains(credOut.String(), "password=ghs_") {
+		t.Errorf("credential get: %v %q", err, credErr.String())
+	}
+
+	for _, path := range []string{"/", "/api/v3/app"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if path == "/" && (resp.StatusCode != 200 || !strings.Contains(string(body), "offline GitHub emulator")) {
+			t.Errorf("GET / = %d %q", resp.StatusCode, body)
+		}
+	}
 	secrets, _ := os.ReadFile(filepath.Join(dir, "act.secrets"))
 	if !strings.Contains(string(secrets), "APP_PRIVATE_KEY=") || strings.Contains(out.String(), "PRIVATE KEY-----") {
 		t.Error("secrets file lacks the key, or the key was printed")
 	}
-	for _, f := range []string{"act.secrets", "emulator-app.pem"} {
+	for _, f := range []string{"act.secrets", "act.vars", "emulator.env", "emulator-app.pem"} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm()&0o077 != 0 && os.PathSeparator == '/' {
-			t.Errorf("%s: %v mode %v", f, err, fi.Mode())
+			t.Errorf("%s: %v", f, err)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("emulator ended with %v", err)
+	stop()
+	golden(t, "emulator-banner", out.String(), dir)
+	logText := log.String()
+	for _, re := range []string{
+		`(?m)^\d\d:\d\d:\d\d POST\s+/app/installations/101/access_tokens\s+201 \d+\.\dms$`,
+		`(?m)^\d\d:\d\d:\d\d GET\s+/app/installations\s+503 `,
+		`(?m)^\d\d:\d\d:\d\d POST\s+/login/oauth/access_token\s+200 `,
+		`(?m)^\d\d:\d\d:\d\d DELETE\s+/applications/` + emulator.WorldClientID + `/token\s+204 `,
+		`(?m)^\d\d:\d\d:\d\d GET\s+/\s+200 `,
+	} {
+		if !regexp.MustCompile(re).MatchString(logText) {
+			t.Errorf("request log lacks %s:\n%s", re, logText)
+		}
 	}
+	if regexp.MustCompile(`gh[us]_|emulator-client-secret|` + emulatorStorePassphrase).MatchString(logText) {
+		t.Errorf("the request log shows a secret:\n%s", logText)
+	}
+
+	// Without --dir: a temporary folder, gone when the emulator stops.
+	out, _, _, stop = startEmulator(t)
+	m := regexp.MustCompile(`private key \(a throwaway test key\): (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no key path in:\n%s", out.String())
+	}
+	if _, err := os.Stat(m[1]); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if _, err := os.Stat(filepath.Dir(m[1])); !os.IsNotExist(err) {
+		t.Errorf("the temporary folder outlived the emulator: %v", err)
+	}
+}
+
+// emulatorStorePassphrase is the passphrase emulator.env gives the store.
+const emulatorStorePassphrase = "emulator-store-passphrase"
+
+// startEmulator runs app-token emulator with args until stop, and returns
+// its stdout, its request log and its URL.
+func startEmulator(t *testing.T, args ...string) (out, log *syncBuffer, url string, stop func()) {
+	t.Helper()
+	out, log = &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(t.Context())
+	c := newCLI(func(string) string { return "" }, strings.NewReader(""), out, log)
+	done := make(chan error, 1)
+	go func() { done <- c.run(ctx, append([]string{"emulator", "--listen", "127.0.0.1:0"}, args...)) }()
+	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(out.String()); m != nil && strings.Contains(out.String(), "Ctrl-C") {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		cancel()
+		t.Fatalf("no URL printed:\n%s", out.String())
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("emulator ended with %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return out, log, url, stop
+}
+
+// readEnvFile reads emulator.env as a POSIX shell would source it.
+func readEnvFile(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("%s: %q is not KEY=value", path, line)
+		}
+		if strings.HasPrefix(v, "'") {
+			v = strings.ReplaceAll(strings.Trim(v, "'"), `'\''`, "'")
+		}
+		env[k] = v
+	}
+	return env
 }

@@ -2,18 +2,22 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/ghhost"
+	"github.com/org/app-token/internal/oauth"
+	"golang.org/x/term"
 )
 
 // appOptions are the appauth options every command shares: the one HTTP
@@ -44,14 +48,17 @@ func (c *cli) debugf(s *settings, prefix string) func(string, ...any) {
 // (loadKey: a signer is opened here, once). done releases the key; call it
 // when the command is finished with the App.
 func (c *cli) newApp(ctx context.Context, s *settings, host ghhost.Host) (app *appauth.App, done func(), err error) {
+	if err := s.checkApp(); err != nil {
+		return nil, nil, err
+	}
 	if s.issuer() == "" {
-		return nil, nil, usagef("no app given: pass --client-id (or --app-id), or set %s", envClientID)
+		return nil, nil, usagef("no app given: pass --client-id (or --app-id), or set %s (or %s)", envClientID, envAppID)
 	}
 	key, err := c.loadKey(ctx, s)
 	if err != nil {
 		return nil, nil, err
 	}
-	app, err = appauth.New(s.issuer(), key, c.appOptions(host, key.names, c.debugf(s, "debug: "))...)
+	app, err = appauth.New(s.issuer(), key, c.appOptions(host, key.names(s), c.debugf(s, "debug: "))...)
 	if err != nil {
 		key.Close()
 		return nil, nil, err
@@ -112,8 +119,8 @@ Examples:
   app-token token --client-id Iv23li... --signer awskms://alias/github-app --owner octo-org`)
 	s.registerAppCommand(fs)
 	fs.StringVar(&s.owner, "owner", "", "the `account` (user or organization) the app is installed on")
-	fs.StringVar(&s.repositories, "repositories", "", "narrow the token to these repositories (comma-separated; name or owner/name)")
-	fs.Var(&s.permissions, "permission", "narrow the token to `name=level` (repeatable), e.g. contents=read")
+	fs.StringVar(&s.repositories, "repositories", "", "narrow the token to these `repositories` (comma-separated; name or owner/name)")
+	fs.Var(&s.permissions, "permission", "narrow the token to `name=level` (repeatable, or comma-separated: contents=read,issues=write)")
 	fs.Int64Var(&s.installationID, "installation-id", 0, "use this installation `ID` directly (one request instead of two)")
 	fs.StringVar(&s.enterprise, "enterprise", "", "the enterprise (its `slug`) the app is installed on; not with --owner, --repositories or --installation-id")
 	fs.BoolVar(&asJSON, "json", false, "print JSON: token, expires_at, installation_id, app_slug, permissions, repositories")
@@ -135,7 +142,7 @@ Examples:
 		if err != nil {
 			return err
 		}
-		return c.printToken(tok, asJSON)
+		return c.printToken(ctx, nil, tok, asJSON)
 	}
 	app, done, err := c.newApp(ctx, &s, host)
 	if err != nil {
@@ -146,18 +153,53 @@ Examples:
 	if err != nil {
 		return err
 	}
-	return c.printToken(tok, asJSON)
+	return c.printToken(ctx, app, tok, asJSON)
 }
 
-// printToken prints tok's value, or with asJSON all of it.
-func (c *cli) printToken(tok *appauth.Token, asJSON bool) error {
+// printToken prints tok's value, or with asJSON all of it. app, when not
+// nil (a token from an exchange has none), names what the mint left out.
+func (c *cli) printToken(ctx context.Context, app *appauth.App, tok *appauth.Token, asJSON bool) error {
 	if !asJSON {
 		_, err := fmt.Fprintln(c.stdout, tok.Value.Reveal())
 		return err
 	}
+	if app != nil && (tok.AppSlug == "" || tok.Owner == "") {
+		// --installation-id skipped the lookup that names them: one
+		// request (GET /app/installations) fills them in.
+		if err := fillInstallation(ctx, app, tok); err != nil {
+			return err
+		}
+	}
+	if tok.Permissions == nil {
+		tok.Permissions = map[string]string{}
+	}
+	if tok.Repositories == nil {
+		tok.Repositories = []string{} // all of the installation's: repository_selection says so
+	}
+	return c.printJSON(tok)
+}
+
+// fillInstallation names the app and owner of tok's installation.
+func fillInstallation(ctx context.Context, app *appauth.App, tok *appauth.Token) error {
+	list, err := app.Installations(ctx)
+	if err != nil {
+		return fmt.Errorf("name the installation's owner for --json: %w", err)
+	}
+	for _, in := range list {
+		if in.ID == tok.InstallationID {
+			tok.AppSlug, tok.Owner = cmp.Or(tok.AppSlug, in.AppSlug), cmp.Or(tok.Owner, in.Account)
+			return nil
+		}
+	}
+	return fmt.Errorf("name the installation's owner for --json: installation %d is not among the app's installations", tok.InstallationID)
+}
+
+// printJSON writes v as every --json does: one document, indented by two
+// spaces, ending in a newline.
+func (c *cli) printJSON(v any) error {
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(tok)
+	return enc.Encode(v)
 }
 
 func (c *cli) cmdJWT(ctx context.Context, args []string) error {
@@ -178,7 +220,7 @@ valid from 60 seconds ago for 10 minutes.`)
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(c.stdout).Encode(map[string]any{"jwt": j, "expires_at": exp.UTC()})
+		return c.printJSON(map[string]any{"jwt": j, "expires_at": exp.UTC()})
 	}
 	_, err = fmt.Fprintln(c.stdout, j)
 	return err
@@ -187,9 +229,12 @@ valid from 60 seconds ago for 10 minutes.`)
 func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
 	var s settings
 	var asJSON bool
-	fs := c.flags("installations", "", "List the App's installations: ID, account, repository selection and permissions.")
+	fs := c.flags("installations", "", `List the App's installations: ID, account, the repositories each reaches
+and its permissions. GitHub names an installation's repositories only to
+one of its tokens, so app-token mints one per installation (metadata: read),
+lists, and revokes it.`)
 	s.registerAppCommand(fs)
-	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	fs.BoolVar(&asJSON, "json", false, "print JSON: a list of id, app_id, app_slug, account, account_type, repository_selection, permissions, repositories")
 	app, done, err := c.appCommand(ctx, fs, &s, args)
 	if err != nil {
 		return err
@@ -199,13 +244,23 @@ func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		if list == nil {
-			list = []*appauth.Installation{}
+	// Each installation with the repositories it reaches, which GitHub
+	// lists only to one of its tokens (InstallationRepositories).
+	out := make([]installationRepos, 0, len(list))
+	for _, in := range list {
+		ir := installationRepos{Installation: in, Repositories: []string{}}
+		if in.Permissions == nil {
+			in.Permissions = map[string]string{}
 		}
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		if !in.Suspended && in.AccountType != "Enterprise" {
+			if ir.Repositories, err = app.InstallationRepositories(ctx, in); err != nil {
+				return fmt.Errorf("list the repositories of installation %d: %w", in.ID, err)
+			}
+		}
+		out = append(out, ir)
+	}
+	if asJSON {
+		return c.printJSON(out)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(c.stderr, "The app has no installations.")
@@ -213,14 +268,27 @@ func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tACCOUNT\tTYPE\tREPOSITORIES\tPERMISSIONS")
-	for _, in := range list {
-		sel := in.RepositorySelection
-		if in.Suspended {
-			sel += " (suspended)"
+	for _, in := range out {
+		repos := strings.Join(in.Repositories, ",")
+		switch {
+		case in.RepositorySelection == "all":
+			repos = "all: " + repos
+		case repos == "":
+			repos = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.ID, in.Account, in.AccountType, sel, permissionSummary(in.Permissions))
+		if in.Suspended {
+			repos = "(suspended)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.ID, in.Account, in.AccountType, repos, permissionSummary(in.Permissions))
 	}
 	return tw.Flush()
+}
+
+// installationRepos is one line of installations: the installation and
+// the names of the repositories it reaches ([] when suspended).
+type installationRepos struct {
+	*appauth.Installation
+	Repositories []string `json:"repositories"`
 }
 
 func permissionSummary(p map[string]string) string {
@@ -237,31 +305,90 @@ func permissionSummary(p map[string]string) string {
 
 func (c *cli) cmdRevoke(ctx context.Context, args []string) error {
 	var s settings
-	fs := c.flags("revoke", "", `Revoke an installation access token. The token is read from stdin (so that it
-stays out of the process list and shell history):
+	fs := c.flags("revoke", "", `Revoke an installation access token (ghs_...) or a user access token
+(ghu_..., gho_...). The token is read from stdin, so that it stays out of
+the process list and shell history; on a terminal app-token asks for it
+without echoing it:
 
   app-token token --owner octo-org ... > token.txt
-  app-token revoke < token.txt`)
+  app-token revoke < token.txt
+
+An installation token revokes itself (DELETE /installation/token). A user
+token is revoked by its app (DELETE /applications/{client_id}/token), which
+needs the app's client ID and client secret.`)
 	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL` (default $"+envAPIURL+", else "+ghhost.DefaultAPIURL+")")
+	fs.StringVar(&s.clientID, "client-id", "", "for a user token: the app's client `ID` (default $"+envClientID+")")
+	fs.StringVar(&s.clientSecret, "client-secret", "", "for a user token: the app's client `secret` (default $"+envClientSecret+")")
+	fs.BoolVar(&s.debug, "debug", false, "print each request (method, path, status, time) on stderr; never secrets (or set "+envDebug+"=1)")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usagef("revoke takes the token on stdin, not as an argument (an argument lands in shell history and the process list): app-token revoke < token.txt")
+	}
 	s.resolve(fs, c.getenv)
+	c.debugHTTP(&s)
 	host, err := s.ghHost()
 	if err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(io.LimitReader(c.stdin, 1<<16)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	token, err := c.readSecret("Token to revoke: ")
+	if err != nil {
 		return fmt.Errorf("read the token from stdin: %w", err)
 	}
-	token := strings.TrimSpace(line)
 	if token == "" {
 		return usagef("revoke: no token on stdin: pipe the token in (app-token revoke < token.txt)")
+	}
+	if isUserToken(token) {
+		return c.revokeUserToken(ctx, &s, host, token)
 	}
 	if err := appauth.Revoke(ctx, token, c.appOptions(host, flagNames, nil)...); err != nil {
 		return fmt.Errorf("revoke: %w", err)
 	}
 	fmt.Fprintln(c.stderr, "Token revoked.")
 	return nil
+}
+
+// isUserToken reports the prefixes of user access tokens: ghu_ (a GitHub
+// App's) and gho_ (an OAuth App's)
+// (https://github.blog/engineering/platform-security/behind-githubs-new-authentication-token-formats/).
+func isUserToken(token string) bool {
+	return strings.HasPrefix(token, "ghu_") || strings.HasPrefix(token, "gho_")
+}
+
+// revokeUserToken revokes a user access token as its app:
+// DELETE /applications/{client_id}/token with the client secret.
+func (c *cli) revokeUserToken(ctx context.Context, s *settings, host ghhost.Host, token string) error {
+	if s.clientID == "" || s.clientSecret == "" {
+		return usagef("revoke: a user token (ghu_...) is revoked by its app: pass --client-id and --client-secret, or set %s and %s (or run app-token logout --revoke if you signed in with app-token login)", envClientID, envClientSecret)
+	}
+	client, err := oauth.New(oauth.Config{ClientID: s.clientID, ClientSecret: s.clientSecret, GitHubURL: host.WebURL(), APIURL: host.APIURL()},
+		oauth.WithHTTPClient(c.http), oauth.WithClock(c.now), oauth.WithWait(c.wait))
+	if err != nil {
+		return err
+	}
+	switch err := client.Revoke(ctx, token); {
+	case errors.Is(err, oauth.ErrTokenUnknown):
+		return &authError{fmt.Errorf("revoke: GitHub does not know the token for client %s: it was already revoked or expired, belongs to another app, or the client secret is not this app's", s.clientID)}
+	case err != nil:
+		return fmt.Errorf("revoke: %w", err)
+	}
+	fmt.Fprintln(c.stderr, "Token revoked.")
+	return nil
+}
+
+// readSecret reads one line from stdin: on a terminal after prompt on
+// stderr, without echo.
+func (c *cli) readSecret(prompt string) (string, error) {
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(c.stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.stderr)
+		return strings.TrimSpace(string(b)), err
+	}
+	line, err := bufio.NewReader(io.LimitReader(c.stdin, 1<<16)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
 }

@@ -72,9 +72,9 @@ they expire (50 minutes when the exchange does not say).
 func (s *settings) registerCredential(fs *flag.FlagSet) {
 	s.registerApp(fs, "derived from the host")
 	fs.StringVar(&s.host, "host", "", "the git `host` to answer for (default github.com, or the host of --api-url or $"+envGitHubURL+")")
-	fs.StringVar(&s.owner, "owner", "", "the account whose installation serves requests that name no repository")
-	fs.StringVar(&s.repositories, "repositories", "", "narrow tokens to these repositories of the owner (comma-separated)")
-	fs.Var(&s.permissions, "permission", "narrow tokens to `name=level` (repeatable), e.g. contents=read")
+	fs.StringVar(&s.owner, "owner", "", "the `account` whose installation serves requests that name no repository")
+	fs.StringVar(&s.repositories, "repositories", "", "narrow tokens to these `repositories` of the owner (comma-separated)")
+	fs.Var(&s.permissions, "permission", "narrow tokens to `name=level` (repeatable, or comma-separated: contents=read,issues=write)")
 	fs.BoolVar(&s.user, "user", false, "answer with the signed-in user's token (app-token login) instead of an installation token")
 	s.registerExchange(fs)
 	fs.StringVar(&s.tokenEnv, "token-env", "", "answer with the token in the environment variable `NAME` (such as GITHUB_TOKEN), read at each get; nothing is written to disk")
@@ -160,7 +160,6 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
 		return usagef("credential: give one operation, get, store or erase (git adds it to the helper's command)")
 	}
 	note := func(format string, args ...any) { fmt.Fprintf(c.stderr, "app-token credential: "+format+"\n", args...) }
@@ -177,6 +176,9 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 		AppID: s.issuer(), Owner: s.owner, Repositories: repos, RepositoriesOwner: reposOwner, Permissions: s.permissions,
 		// Key is the cache's sealing secret (appKey.cacheSecret).
 		Key: func() ([]byte, error) {
+			if err := s.checkApp(); err != nil {
+				return nil, err
+			}
 			if s.issuer() == "" {
 				return nil, usagef("credential: no app: pass --client-id or --app-id, or set %s or %s", envClientID, envAppID)
 			}
@@ -190,7 +192,7 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 			return key.cacheSecret(s.issuer(), host.APIURL())
 		},
 		NewApp: func([]byte) (gitcred.Minter, error) {
-			return appauth.New(s.issuer(), key, c.appOptions(host, key.names, c.debugf(&s, "app-token credential: "))...)
+			return appauth.New(s.issuer(), key, c.appOptions(host, key.names(&s), c.debugf(&s, "app-token credential: "))...)
 		},
 		Now: c.now, Debugf: c.debugf(&s, "app-token credential: "), Notef: note,
 	}
@@ -240,15 +242,20 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 	var s settings
 	s.registerCredential(fs)
 	unset := fs.Bool("unset", false, "remove app-token's configuration for the host instead")
-	fs.Bool("global", true, "write the user's global git configuration (the default)")
+	global := fs.Bool("global", true, "write the user's global git configuration; --global=false needs --file")
 	file := fs.String("file", "", "write this git configuration `file` instead of the global one")
 	host, _, _, err := c.credentialSettings(fs, &s, args)
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		fs.Usage()
 		return usagef("setup-git takes no arguments, only flags (got %q)", fs.Arg(0))
+	}
+	switch {
+	case *file == "" && !*global:
+		return usagef("--global=false: say which configuration to write instead with --file FILE (setup-git writes the global one otherwise)")
+	case *file != "" && *global && s.given["global"]:
+		return usagef("--global and --file both say where to write: pass one of them")
 	}
 	git := c.gitConfig("--global")
 	where := "the global git configuration"
@@ -263,6 +270,18 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 	helperKey := "credential." + base + ".helper"
 	pathKey := "credential." + base + ".useHttpPath"
 	if *unset {
+		var found bool
+		for _, k := range []string{helperKey, pathKey} {
+			vals, err := git.GetAll(ctx, k)
+			if err != nil {
+				return fmt.Errorf("setup-git --unset: %w", err)
+			}
+			found = found || len(vals) > 0
+		}
+		if !found {
+			fmt.Fprintf(c.stdout, "Nothing to remove: %s has no credential helper for %s.\n", where, base)
+			return nil
+		}
 		for _, k := range []string{helperKey, pathKey} {
 			if err := git.Unset(ctx, k); err != nil {
 				return fmt.Errorf("setup-git --unset: %w", err)

@@ -110,6 +110,7 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 	fs := c.flags("login", "", loginHelp)
 	var f settings
 	f.registerSignIn(fs, true)
+	explain(fs, "client-secret", "needed by --web only")
 	device := fs.Bool("device", false, "sign in with the device flow: enter a code on any device with a browser (the default)")
 	web := fs.Bool("web", false, "sign in with this machine's browser (loopback redirect with PKCE); needs the client secret")
 	scopes := fs.String("scopes", "", "OAuth App `scopes`, comma- or space-separated (GitHub Apps ignore scopes: their permissions apply)")
@@ -125,6 +126,7 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 		return usagef("--device and --web exclude each other: pick one")
 	}
 	f.resolve(fs, c.getenv)
+	c.debugHTTP(&f)
 	t, err := f.ghHost()
 	if err != nil {
 		return err
@@ -155,6 +157,7 @@ func (c *cli) signInQuery(fs *flag.FlagSet, f *settings, args []string) (signin.
 		return signin.Query{}, nil, usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
 	}
 	f.resolve(fs, c.getenv)
+	c.debugHTTP(f)
 	t, err := f.ghHost()
 	if err != nil {
 		return signin.Query{}, nil, err
@@ -174,11 +177,13 @@ func (c *cli) cmdStatus(ctx context.Context, args []string) error {
 	fs := c.flags("status", "", statusHelp)
 	var f settings
 	f.registerSignIn(fs, false)
+	asJSON := fs.Bool("json", false, "print JSON: host, login, client_id, flow, signed_in_at, store, store_path, encrypted, expires_at, refresh_expires_at, refreshable, token (the check: valid, refused, expired, refresh-expired or unchecked), detail")
 	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
 		return err
 	}
 	q.GitHelper = c.gitHelperSource(ctx, q.Host)
+	q.JSON = *asJSON
 	return c.session().Status(ctx, st, q)
 }
 
@@ -186,6 +191,7 @@ func (c *cli) cmdUserToken(ctx context.Context, args []string) error {
 	fs := c.flags("user-token", "", userTokenHelp)
 	var f settings
 	f.registerSignIn(fs, true)
+	explain(fs, "client-secret", "needed only to refresh a token from a web sign-in whose secret was not stored")
 	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
 		return err
@@ -202,6 +208,7 @@ func (c *cli) cmdLogout(ctx context.Context, args []string) error {
 	fs := c.flags("logout", "", logoutHelp)
 	var f settings
 	f.registerSignIn(fs, true)
+	explain(fs, "client-secret", "needed by --revoke when it was not stored at sign-in")
 	revoke := fs.Bool("revoke", false, "also revoke the access token on GitHub (needs the client secret)")
 	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {

@@ -426,20 +426,6 @@ func TestLoginHelp(t *testing.T) {
 	}
 }
 
-func TestLoginCancelled(t *testing.T) {
-	t.Parallel()
-	w := newLoginWorld(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	w.clock.onWait = func(n int) {
-		if n == 2 {
-			cancel() // Ctrl-C while waiting
-		}
-	}
-	w.em.OnDevice(emulator.DeviceBehaviour{})
-	_, _, err := w.runCtx(ctx, "login", "--client-id", emulator.WorldClientID)
-	wantExit(t, err, exitError, "sign-in cancelled")
-}
-
 // webLogin starts "login --web" and returns the authorize URL it printed
 // and a channel with its result.
 func (w *loginWorld) webLogin(t *testing.T, args ...string) (authURL string, done chan error, stderr *loginStream) {

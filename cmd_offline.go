@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/demo"
@@ -74,22 +75,53 @@ func (c *cli) demoStep(ctx context.Context, env map[string]string, post bool) (s
 
 func (c *cli) cmdEmulator(ctx context.Context, args []string) error {
 	var listen, dir, keyFile string
+	var offset time.Duration
+	var faults faultFlag
 	fs := c.flags("emulator", "", `Serve the offline GitHub API emulator with a generated test App, for dry
 runs with act and for trying app-token without GitHub. It serves the REST
 API at / and at /api/v3/ (like GitHub Enterprise Server) and the OAuth
-endpoints at /login/. It writes the test App's key and a secrets file for
-act into --dir and prints what to put in a workflow. Stop it with Ctrl-C.`)
+endpoints at /login/ (approve sign-ins at /login/device). It writes into
+--dir the test App's key, act's secrets and variables files and
+emulator.env (every setting the CLI needs, for a shell), prints what to do
+with them, and logs each request it serves (method, path, status, time).
+Stop it with Ctrl-C; without --dir its temporary folder is removed then.
+
+Examples:
+  app-token emulator --listen 127.0.0.1:8787 --dir /tmp/emu
+  app-token emulator --clock-offset 2m --fault "POST /app/installations=503*2"`)
 	fs.StringVar(&listen, "listen", "127.0.0.1:0", "the `address` to listen on (port 0 picks a free one)")
-	fs.StringVar(&dir, "dir", "", "the `folder` for the test App's key and act's secrets file (default: a new temporary folder)")
+	fs.StringVar(&dir, "dir", "", "the `folder` for the test App's key and the files for act and a shell (default: a temporary folder, removed on exit)")
 	fs.StringVar(&keyFile, "key-file", "", "use this test App key (PEM) instead of generating one")
+	fs.DurationVar(&offset, "clock-offset", 0, "shift the emulator's clock by this `duration` (e.g. 2m, -90s), as if GitHub's clock and this machine's disagreed")
+	fs.Var(&faults, "fault", "answer matching requests with an error: `[METHOD ]PATH=STATUS[*TIMES]` or PATH=drop (repeatable)")
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("emulator takes no arguments, got %q", fs.Arg(0))
 	}
 	key, err := emulatorKey(keyFile)
 	if err != nil {
 		return err
 	}
-	return demo.Emulator(ctx, key, listen, dir, c.stdout, c.stderr)
+	return demo.Emulator(ctx, demo.EmulatorConfig{
+		Key: key, Listen: listen, Dir: dir, ClockOffset: offset, Faults: faults,
+		Out: c.stdout, Log: c.stderr, Now: c.now,
+	})
+}
+
+// faultFlag is the repeatable --fault.
+type faultFlag []emulator.Fault
+
+func (f *faultFlag) String() string { return "" }
+
+func (f *faultFlag) Set(v string) error {
+	fault, err := demo.ParseFault(v)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, fault)
+	return nil
 }
 
 // emulatorKey loads the test App's key from file, or generates one.

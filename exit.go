@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,6 +20,9 @@ const (
 	exitError = 1
 	exitUsage = 2
 	exitAuth  = 4
+	// exitInterrupted is the shell's code for a process ended by SIGINT
+	// (128 + 2): Ctrl-C, which cancels the command's context.
+	exitInterrupted = 130
 )
 
 // errSilent ends the program with a failure after the command has already
@@ -52,6 +56,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
 	case errors.As(err, &ue), errors.Is(err, signin.ErrSetting), errors.Is(err, stsclient.ErrNoIDTokenRequest):
 		return exitUsage
 	case signerFailure(err) != 0:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/org/app-token/internal/appauth"
@@ -69,8 +70,8 @@ type settings struct {
 // registerApp adds the flags that say which App to act as. apiDefault says
 // what an unset --api-url means.
 func (s *settings) registerApp(fs *flag.FlagSet, apiDefault string) {
-	fs.StringVar(&s.clientID, "client-id", "", "the GitHub App's client ID (default $"+envClientID+")")
-	fs.StringVar(&s.appID, "app-id", "", "the GitHub App's numeric app ID, instead of the client ID (default $"+envAppID+")")
+	fs.StringVar(&s.clientID, "client-id", "", "the GitHub App's client `ID` (default $"+envClientID+")")
+	fs.Var((*appIDFlag)(&s.appID), "app-id", "the GitHub App's numeric app `ID`, instead of the client ID (default $"+envAppID+")")
 	fs.StringVar(&s.keyFile, "private-key-file", "", "the App's private key `file` (.pem) (default $"+envPrivateKeyFile+", or the PEM in $"+envPrivateKey+")")
 	fs.StringVar(&s.signer, "signer", "", "sign the App's JWTs with the key this `URI` names, instead of a private key: awskms://KEY, gcpkms://projects/..., pkcs11:... or file:PATH (default $"+envSigner+")")
 	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL`: https://HOST/api/v3 for GitHub Enterprise Server (default $"+envAPIURL+", else "+apiDefault+")")
@@ -95,10 +96,18 @@ func (s *settings) registerExchange(fs *flag.FlagSet) {
 func (s *settings) registerSignIn(fs *flag.FlagSet, withSecret bool) {
 	fs.StringVar(&s.clientID, "client-id", "", "the app's client `ID` (not its app ID) (default $"+envClientID+")")
 	if withSecret {
-		fs.StringVar(&s.clientSecret, "client-secret", "", "the app's client `secret` (default $"+envClientSecret+"); needed by --web and --revoke")
+		fs.StringVar(&s.clientSecret, "client-secret", "", "the app's client `secret` (default $"+envClientSecret+")")
 	}
+	fs.BoolVar(&s.debug, "debug", false, "print each request (method, path, status, time) on stderr; never secrets (or set "+envDebug+"=1)")
 	fs.StringVar(&s.githubURL, "github-url", "", "GitHub's web `URL`: https://github.com, https://HOST for GHES, or an emulator (default $"+envGitHubURL+", else https://github.com)")
 	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL` (default $"+envAPIURL+", else https://api.github.com, or https://HOST/api/v3 for GHES)")
+}
+
+// explain adds why a command needs one of its flags to the flag's help.
+func explain(fs *flag.FlagSet, name, why string) {
+	if f := fs.Lookup(name); f != nil {
+		f.Usage += "; " + why
+	}
 }
 
 // resolve records which flags were given and fills what they left empty
@@ -135,6 +144,46 @@ func (s *settings) resolve(fs *flag.FlagSet, getenv func(string) string) {
 
 // env reads one variable of the table, trimmed.
 func (s *settings) env(name string) string { return strings.TrimSpace(s.getenv(name)) }
+
+// appIDFlag is --app-id: a number.
+type appIDFlag string
+
+func (a *appIDFlag) String() string { return string(*a) }
+
+func (a *appIDFlag) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if !isAppID(v) {
+		return fmt.Errorf("not a number: the app ID is the number on the app's settings page (or pass its client ID, Iv23li..., with --client-id)")
+	}
+	*a = appIDFlag(v)
+	return nil
+}
+
+func isAppID(v string) bool {
+	n, err := strconv.ParseInt(v, 10, 64)
+	return err == nil && n > 0
+}
+
+// checkApp says what is wrong with how the App is named: both --client-id
+// and --app-id, or an APP_TOKEN_APP_ID that is not a number.
+func (s *settings) checkApp() error {
+	switch {
+	case s.given["client-id"] && s.given["app-id"]:
+		return usagef("--client-id and --app-id both name the App: pass one of them (the client ID is preferred)")
+	case s.clientID == "" && s.appID != "" && !isAppID(s.appID):
+		return usagef("%s=%q is not a number: set it to the app ID on the app's settings page, or set %s to its client ID instead", envAppID, s.appID, envClientID)
+	}
+	return nil
+}
+
+// names names settings in appauth's advice as this command's user set
+// them: flagNames, but the App by --app-id when that is how it was named.
+func (s *settings) names(setting string) string {
+	if setting == "client-id" && s.clientID == "" && s.appID != "" {
+		return "--app-id (or " + envAppID + ")"
+	}
+	return flagNames(setting)
+}
 
 // issuer is the App's client ID, else its app ID.
 func (s *settings) issuer() string {
@@ -216,20 +265,28 @@ func (p *permissionFlag) String() string {
 	return strings.Join(p.args(), ",")
 }
 
+// Set takes one name=level, or several separated by commas
+// (contents=read,issues=write). A name given twice is a mistake, even at the
+// same level: one of the two was probably meant to be another permission.
 func (p *permissionFlag) Set(v string) error {
-	name, level, ok := strings.Cut(v, "=")
-	name = strings.ReplaceAll(strings.TrimSpace(name), "-", "_")
-	level = strings.TrimSpace(level)
-	if !ok {
-		return fmt.Errorf("%q is not name=level (e.g. contents=read)", v)
+	for _, item := range strings.Split(v, ",") {
+		name, level, ok := strings.Cut(item, "=")
+		name = strings.ReplaceAll(strings.TrimSpace(name), "-", "_")
+		level = strings.TrimSpace(level)
+		if !ok || name == "" {
+			return fmt.Errorf("%q is not name=level: give e.g. contents=read (several: contents=read,issues=write)", strings.TrimSpace(item))
+		}
+		if err := appauth.CheckPermission(name, level, "--permission"); err != nil {
+			return err
+		}
+		if old, dup := (*p)[name]; dup {
+			return fmt.Errorf("%s is given twice (%s and %s): give each permission once", name, old, level)
+		}
+		if *p == nil {
+			*p = permissionFlag{}
+		}
+		(*p)[name] = level
 	}
-	if err := appauth.CheckPermission(name, level, "--permission"); err != nil {
-		return err
-	}
-	if *p == nil {
-		*p = permissionFlag{}
-	}
-	(*p)[name] = level
 	return nil
 }
 

@@ -13,6 +13,8 @@
 #   softhsm2     Debian's softhsm2 (softhsm2-util and the PKCS#11 module) for
 #                internal/signer's pkcs11: tests; installed with apt-get when
 #                softhsm2-util is missing (as root, or through sudo)
+#   gremlins     github.com/go-gremlins/gremlins: scripts/mutation.sh, the
+#                mutation testing of the security core
 set -euo pipefail
 
 # Plain case, no associative array: macOS's /bin/bash is 3.2.
@@ -21,6 +23,7 @@ spec_of() {
   act) echo github.com/nektos/act@v0.2.89 ;;
   govulncheck) echo golang.org/x/vuln/cmd/govulncheck@v1.8.0 ;;
   local-kms) echo github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6 ;;
+  gremlins) echo github.com/go-gremlins/gremlins/cmd/gremlins@v0.5.0 ;;
   esac
 }
 bin=$(go env GOBIN)
@@ -49,7 +52,7 @@ for tool in "$@"; do
     continue
   fi
   spec=$(spec_of "$tool")
-  [[ -n $spec ]] || { echo "install-tools.sh: unknown tool \"$tool\" (known: act, govulncheck, local-kms, softhsm2)" >&2; exit 2; }
+  [[ -n $spec ]] || { echo "install-tools.sh: unknown tool \"$tool\" (known: act, govulncheck, local-kms, softhsm2, gremlins)" >&2; exit 2; }
   path=${spec%@*} want=${spec#*@}
   # `go version -m` reads the module version the binary was built from.
   have=$(go version -m "$bin/$tool$exe" 2>/dev/null | awk '$1 == "mod" { print $3 }' || true)

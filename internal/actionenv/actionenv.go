@@ -404,8 +404,14 @@ func (r *Runner) permissions(environ []string) (map[string]string, error) {
 			continue
 		}
 		p := strings.ReplaceAll(strings.ToLower(name), "-", "_")
-		if !appauth.IsPermission(p) {
-			errs = append(errs, appauth.CheckPermission(p, v, "permission-"+strings.ToLower(name)))
+		input := "permission-" + strings.ToLower(name)
+		switch {
+		case !appauth.IsPermission(p):
+			errs = append(errs, appauth.CheckPermission(p, v, input))
+		case input != PermissionInput(p):
+			// permission-pull_requests: the loop above reads only
+			// permission-pull-requests, so this one would be ignored.
+			errs = append(errs, fmt.Errorf("%s: not an input of the action: write %s (hyphens, not underscores)", input, PermissionInput(p)))
 		}
 	}
 	if len(perms) == 0 {

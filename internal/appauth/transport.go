@@ -65,7 +65,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		start := time.Now()
 		resp, err := t.next.RoundTrip(r)
-		elapsed := time.Since(start).Round(time.Millisecond)
+		// In milliseconds: a loopback request takes less than the
+		// millisecond time.Duration would round it to ("0s").
+		elapsed := fmt.Sprintf("%.1fms", float64(time.Since(start))/float64(time.Millisecond))
 		if err != nil {
 			a.debug("%s %s: %s after %s", req.Method, req.URL.Path, describeNetErr(err), elapsed)
 		} else {

@@ -185,13 +185,16 @@ func New(opts ...Option) *Server {
 
 // Fixture names of NewWorld.
 const (
-	WorldAppID     = 1
-	WorldClientID  = "Iv23liEmuLat0rApp01"
-	WorldAppSlug   = "octo-app"
-	WorldOrg       = "octo-org"
-	WorldOrgInstID = 101
-	WorldUser      = "octocat"
-	WorldUserInst  = 102
+	WorldAppID    = 1
+	WorldClientID = "Iv23liEmuLat0rApp01"
+	// WorldClientSecret is the App's client secret (the web flow, revoking
+	// user tokens).
+	WorldClientSecret = "emulator-client-secret"
+	WorldAppSlug      = "octo-app"
+	WorldOrg          = "octo-org"
+	WorldOrgInstID    = 101
+	WorldUser         = "octocat"
+	WorldUserInst     = 102
 )
 
 // NewWorld returns an emulator holding a typical world, signed by key:
@@ -204,7 +207,7 @@ const (
 //   - "lonely-org" exists without any installation.
 func NewWorld(key *rsa.PrivateKey, opts ...Option) *Server {
 	s := New(opts...)
-	s.AddApp(&App{ID: WorldAppID, ClientID: WorldClientID, Slug: WorldAppSlug, Name: "Octo App", Key: key, ClientSecret: "emulator-client-secret", BotUserID: 41898282})
+	s.AddApp(&App{ID: WorldAppID, ClientID: WorldClientID, Slug: WorldAppSlug, Name: "Octo App", Key: key, ClientSecret: WorldClientSecret, BotUserID: 41898282})
 	s.AddUser(&User{Login: WorldOrg, ID: 9001, Type: "Organization"})
 	s.AddUser(&User{Login: WorldUser, ID: 583231, Type: "User", Name: "The Octocat", Email: "octocat@github.invalid"})
 	s.AddUser(&User{Login: "lonely-org", ID: 9002, Type: "Organization"})

@@ -76,21 +76,20 @@ func userJSON(r *http.Request, u *User) map[string]any {
 // accountJSON is an installation's account: a simple-user (users and
 // organizations) or an enterprise.
 func (s *Server) accountJSON(r *http.Request, in *Installation) map[string]any {
-	if in.AccountType == "Enterprise" {
-		slug := strings.ToLower(in.Account)
-		return map[string]any{
-			"id": in.AccountID, "node_id": nodeID("Enterprise", in.AccountID), "name": in.Account, "slug": slug,
-			"html_url":   baseURL(r) + "/enterprises/" + slug,
-			"avatar_url": fmt.Sprintf("%s/avatars/b/%d", baseURL(r), in.AccountID),
-			"created_at": created, "updated_at": created, "description": nil, "website_url": nil,
-		}
-	}
-	m := simpleUserJSON(r, in.Account, in.AccountID, in.AccountType)
 	// GET /app/installations describes its items' account as allOf
 	// simple-user and enterprise (the single-installation endpoints say
-	// anyOf): so a user's or organization's account also carries the
-	// enterprise's required name, slug and times.
+	// anyOf): so every account carries the required fields of both, a
+	// user's or organization's the enterprise's name, slug and times, an
+	// enterprise's the simple-user's login, type and URLs.
+	m := simpleUserJSON(r, in.Account, in.AccountID, in.AccountType)
 	m["name"], m["slug"], m["created_at"], m["updated_at"] = in.Account, strings.ToLower(in.Account), created, created
+	if in.AccountType == "Enterprise" {
+		slug := strings.ToLower(in.Account)
+		m["node_id"], m["slug"] = nodeID("Enterprise", in.AccountID), slug
+		m["html_url"] = baseURL(r) + "/enterprises/" + slug
+		m["avatar_url"] = fmt.Sprintf("%s/avatars/b/%d", baseURL(r), in.AccountID)
+		m["description"], m["website_url"] = nil, nil
+	}
 	return m
 }
 

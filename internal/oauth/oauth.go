@@ -184,7 +184,9 @@ func fromOAuth2(t *oauth2.Token, issued time.Time) *Token {
 	if n := seconds(t.Extra("expires_in")); n > 0 {
 		out.ExpiresAt = issued.Add(n)
 	} else if t.ExpiresIn > 0 {
-		out.ExpiresAt = issued.Add(time.Duration(t.ExpiresIn) * time.Second)
+		// expires_in was there but not within a year: a year, as flexInt
+		// reads it, and never a Duration that overflows.
+		out.ExpiresAt = issued.Add(time.Duration(min(t.ExpiresIn, maxSeconds)) * time.Second)
 	}
 	if n := seconds(t.Extra("refresh_token_expires_in")); n > 0 {
 		out.RefreshExpiresAt = issued.Add(n)

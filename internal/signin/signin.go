@@ -10,7 +10,9 @@ package signin
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -190,9 +192,47 @@ func (s *Session) deviceSignIn(ctx context.Context, client *oauth.Client, t ghho
 		wait += " (Ctrl-C cancels)"
 	}
 	fmt.Fprintln(s.Err, wait+"...")
+	stop := s.showWaiting()
+	defer func() { stop() }() // the one running when the flow ends
 	return client.DeviceToken(ctx, da, func(interval time.Duration) {
+		stop()
 		fmt.Fprintf(s.Err, "GitHub asked app-token to poll less often: now every %s.\n", interval)
+		stop = s.showWaiting()
 	})
+}
+
+// showWaiting shows, on a terminal, that app-token is waiting: a spinner
+// and the time elapsed, rewritten in place once a second. Elsewhere (a log,
+// a pipe) it shows nothing: an animation would only fill the log. The
+// returned stop clears the line.
+func (s *Session) showWaiting() (stop func()) {
+	if !browser.IsTerminal(s.Err) {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	start := s.Now()
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			fmt.Fprintf(s.Err, "\r%c waiting for approval: %s", `|/-\`[i%4], s.Now().Sub(start).Round(time.Second))
+			select {
+			case <-done:
+				fmt.Fprint(s.Err, "\r\033[K")
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	var once bool
+	return func() {
+		if !once {
+			once = true
+			close(done)
+			<-finished
+		}
+	}
 }
 
 // openOnEnter opens u in the browser when the person presses Enter. It
@@ -248,7 +288,7 @@ func (s *Session) signInError(err error, clientID string, t ghhost.Host, web boo
 	var he *oauth.HTTPError
 	switch {
 	case oauth.IsCanceled(err):
-		return errors.New("sign-in cancelled")
+		return fmt.Errorf("sign-in cancelled: nothing was stored (%w)", err)
 	case errors.Is(err, errBrowserTimeout):
 		return signedOut(fmt.Errorf("%w: run %s again", err, again))
 	case errors.Is(err, oauth.ErrStateMismatch):
@@ -295,10 +335,11 @@ func (s *Session) storeWriteError(err error) error {
 }
 
 // signedOutError says why nobody counts as signed in to host.
-func (s *Session) signedOutError(err error, host string) error {
+func (s *Session) signedOutError(err error, h ghhost.Host) error {
+	host := h.GitHost()
 	login := "app-token login --client-id <the app's client ID>"
-	if host != "github.com" {
-		login += " --github-url https://" + host
+	if !h.IsGitHubCom() {
+		login += " --github-url " + h.WebURL() // http:// for a loopback emulator
 	}
 	var ce *store.CorruptError
 	switch {
@@ -347,13 +388,47 @@ type Query struct {
 	// GitHelper, when set, says which source git's credential helper for
 	// the host uses; Status reports it, signed in or not.
 	GitHelper string
+	// JSON makes Status print a StatusReport as JSON instead of a table.
+	JSON bool
+}
+
+// StatusReport is what status --json prints: never a token.
+type StatusReport struct {
+	Host             string     `json:"host"`
+	Login            string     `json:"login"`
+	ClientID         string     `json:"client_id"`
+	Flow             string     `json:"flow"`
+	SignedInAt       *time.Time `json:"signed_in_at"`
+	Store            string     `json:"store"`      // "keyring" or "file"
+	StorePath        string     `json:"store_path"` // the keychain item or the file
+	Encrypted        bool       `json:"encrypted"`
+	ExpiresAt        *time.Time `json:"expires_at"` // null: the token does not expire
+	RefreshExpiresAt *time.Time `json:"refresh_expires_at"`
+	Refreshable      bool       `json:"refreshable"`
+	// Token is the check with GitHub: "valid", "refused", "expired",
+	// "refresh-expired" or "unchecked".
+	Token string `json:"token"`
+	// Detail says more about Token when it is not valid.
+	Detail string `json:"detail,omitempty"`
+	// GitHelper says which source git's credential helper uses for the
+	// host (app-token with the App, the signed-in user, $NAME; another
+	// helper; none).
+	GitHelper string `json:"git_helper,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // Find returns the sign-in q names, or says why nobody counts as signed in.
 func (s *Session) Find(ctx context.Context, st *store.Store, q Query) (store.Entry, error) {
 	e, err := oauth.SignedIn(ctx, st, q.Host.GitHost(), q.ClientID, q.Strict)
 	if err != nil {
-		return e, s.signedOutError(err, q.Host.GitHost())
+		return e, s.signedOutError(err, q.Host)
 	}
 	return e, nil
 }
@@ -364,7 +439,7 @@ func (s *Session) Find(ctx context.Context, st *store.Store, q Query) (store.Ent
 func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 	e, err := s.Find(ctx, st, q)
 	if err != nil {
-		if q.GitHelper != "" {
+		if q.GitHelper != "" && !q.JSON {
 			fmt.Fprintf(s.Out, "%s\n  Git helper:  %s\n", q.Host.GitHost(), q.GitHelper)
 		}
 		return err
@@ -375,7 +450,14 @@ func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 		apiURL = f.APIURL
 	}
 	now := s.Now()
-	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
+	rep := StatusReport{
+		Host: e.Host, Login: e.Login, ClientID: e.ClientID, Flow: or(e.Flow, "device"), SignedInAt: timePtr(e.SignedInAt),
+		Store: string(e.Location.Kind), StorePath: e.Location.Path, Encrypted: e.Location.Encrypted,
+		ExpiresAt: timePtr(e.ExpiresAt), RefreshExpiresAt: timePtr(e.RefreshExpiresAt), Refreshable: e.RefreshToken != "",
+		Token: "valid",
+	}
 	fmt.Fprintf(tw, "%s\n", e.Host)
 	fmt.Fprintf(tw, "  Signed in as:\t%s\n", or(e.Login, "(unknown)"))
 	fmt.Fprintf(tw, "  Client ID:\t%s\n", e.ClientID)
@@ -397,6 +479,7 @@ func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 		if !e.RefreshExpiresAt.IsZero() && !now.Before(e.RefreshExpiresAt) {
 			fmt.Fprintf(tw, "  Refresh:\tthe refresh token expired at %s: sign in again with app-token login\n", e.RefreshExpiresAt.UTC().Format("2006-01-02"))
 			result = errSilentSignedOut
+			rep.Token, rep.Detail = "refresh-expired", "sign in again with app-token login"
 		} else {
 			fmt.Fprintf(tw, "  Refresh:\tautomatic%s\n", until(e.RefreshExpiresAt))
 		}
@@ -404,9 +487,13 @@ func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 	switch {
 	case expired && e.RefreshToken != "" && result == nil:
 		fmt.Fprintf(tw, "  Token:\tnot checked: expired; app-token user-token (or git) refreshes it\n")
+		rep.Token, rep.Detail = "expired", "app-token user-token (or git) refreshes it"
 	case expired:
 		fmt.Fprintf(tw, "  Token:\texpired: sign in again with app-token login\n")
 		result = errSilentSignedOut
+		if rep.Token == "valid" {
+			rep.Token, rep.Detail = "expired", "sign in again with app-token login"
+		}
 	default:
 		client, err := s.client(e.ClientID, "", e.GitHubURL, apiURL, nil)
 		if err != nil {
@@ -419,21 +506,36 @@ func (s *Session) Status(ctx context.Context, st *store.Store, q Query) error {
 			fmt.Fprintf(tw, "  Token:\tvalid (GET %s/user answered for %s)\n", strings.TrimRight(apiURL, "/"), user.Login)
 		case err == nil:
 			fmt.Fprintf(tw, "  Token:\tvalid, but GitHub says it belongs to %s\n", user.Login)
+			rep.Detail = "GitHub says it belongs to " + user.Login
 		case errors.As(err, &ae) && ae.Status == 401:
 			fmt.Fprintf(tw, "  Token:\tREFUSED by GitHub (%v): sign in again with app-token login\n", ae)
 			result = errSilentSignedOut
+			rep.Token, rep.Detail = "refused", ae.Error()
 		default:
 			fmt.Fprintf(tw, "  Token:\tnot checked: %v\n", err)
 			result = errSilent
+			rep.Token, rep.Detail = "unchecked", err.Error()
 		}
 	}
 	if q.GitHelper != "" {
 		fmt.Fprintf(tw, "  Git helper:\t%s\n", q.GitHelper)
+		rep.GitHelper = q.GitHelper
 	}
 	if e.Location.Kind == store.KindFile && !e.Location.Encrypted {
 		fmt.Fprintf(tw, "  Warning:\tthe tokens are in plaintext (--insecure-storage): anyone who can read the file can use them\n")
 	}
 	tw.Flush()
+	if q.JSON {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		return result
+	}
+	if _, err := s.Out.Write(table.Bytes()); err != nil {
+		return err
+	}
 	return result
 }
 
@@ -466,7 +568,7 @@ func (s *Session) Logout(ctx context.Context, st *store.Store, q Query, revoke b
 		return nil
 	case errors.As(err, &ce), errors.Is(err, store.ErrWrongPassphrase), errors.Is(err, store.ErrNeedPassphrase):
 		if revoke {
-			return fmt.Errorf("cannot revoke: %w; run logout without --revoke to delete the unreadable tokens", s.signedOutError(err, t.GitHost()))
+			return fmt.Errorf("cannot revoke: %w; run logout without --revoke to delete the unreadable tokens", s.signedOutError(err, t))
 		}
 		if _, derr := st.Delete(ctx, t.GitHost(), f.ClientID); derr != nil && !errors.Is(derr, store.ErrNotFound) && !errors.As(derr, &ce) &&
 			!errors.Is(derr, store.ErrWrongPassphrase) && !errors.Is(derr, store.ErrNeedPassphrase) {
@@ -475,7 +577,7 @@ func (s *Session) Logout(ctx context.Context, st *store.Store, q Query, revoke b
 		fmt.Fprintf(s.Err, "Deleted the unreadable tokens of %s (%v).\n", t.GitHost(), err)
 		return nil
 	case err != nil:
-		return s.signedOutError(err, t.GitHost())
+		return s.signedOutError(err, t)
 	}
 	if revoke {
 		if err := s.revokeSignIn(ctx, e, f, t); err != nil {

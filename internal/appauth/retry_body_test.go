@@ -1,0 +1,70 @@
+package appauth
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/org/app-token/internal/emulator"
+)
+
+// A retried token request sends its body again: the token is still
+// narrowed to the repositories and permissions asked for.
+func TestRetriedRequestKeepsItsBody(t *testing.T) {
+	t.Parallel()
+	emu, srv := world(t)
+	emu.Inject(emulator.Fault{Method: "POST", Path: "/app/installations/", Status: 502})
+	w := &waits{}
+	tok, err := newApp(t, srv.URL, WithWait(w.wait)).Mint(t.Context(), Request{Owner: emulator.WorldOrg, Repositories: []string{"beta"}, Permissions: map[string]string{"contents": "read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.d) != 1 || !slices.Equal(tok.Repositories, []string{"beta"}) || tok.Permissions["contents"] != "read" || len(tok.Permissions) != 1 {
+		t.Errorf("after one retry: waits %v, repositories %q, permissions %v", w.d, tok.Repositories, tok.Permissions)
+	}
+}
+
+// Every status from 500 up is retried; each retry is in the debug lines
+// with its number out of the most there can be.
+func TestServerErrorsAreRetriedAndLogged(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{500, 502, 503, 504} {
+		emu, srv := world(t)
+		emu.Inject(emulator.Fault{Path: "/users/", Status: status, Times: 2})
+		var lines []string
+		a := newApp(t, srv.URL, WithRetries(2), WithDebug(func(f string, args ...any) { lines = append(lines, fmt.Sprintf(f, args...)) }))
+		if _, err := a.InstallationForOwner(t.Context(), emulator.WorldOrg); err != nil {
+			t.Errorf("%d twice: %v", status, err)
+			continue
+		}
+		log := strings.Join(lines, "\n")
+		for _, want := range []string{"GET /users/octo-org/installation: " + strconv.Itoa(status), "(attempt 2 of 3)", "(attempt 3 of 3)"} {
+			if !strings.Contains(log, want) {
+				t.Errorf("%d: debug lines lack %q:\n%s", status, want, log)
+			}
+		}
+	}
+	emu, srv := world(t)
+	emu.Inject(emulator.Fault{Path: "/users/", Status: 499})
+	w := &waits{}
+	if _, err := newApp(t, srv.URL, WithWait(w.wait)).InstallationForOwner(t.Context(), emulator.WorldOrg); err == nil || len(w.d) != 0 {
+		t.Errorf("499: %v, waits %v; want the error and no retry", err, w.d)
+	}
+}
+
+// Every retry sends the body again, not only the first.
+func TestEveryRetryKeepsTheBody(t *testing.T) {
+	t.Parallel()
+	emu, srv := world(t)
+	emu.Inject(emulator.Fault{Method: "POST", Path: "/app/installations/", Status: 502, Times: 3})
+	w := &waits{}
+	tok, err := newApp(t, srv.URL, WithWait(w.wait)).Mint(t.Context(), Request{Owner: emulator.WorldOrg, Repositories: []string{"beta"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.d) != 3 || !slices.Equal(tok.Repositories, []string{"beta"}) {
+		t.Errorf("after three retries: waits %v, repositories %q", w.d, tok.Repositories)
+	}
+}
