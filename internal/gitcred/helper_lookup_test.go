@@ -147,7 +147,8 @@ func TestHelperUnwritableLookupCacheStillAnswers(t *testing.T) {
 	var mu sync.Mutex
 	var lines []string
 	h.Debugf = func(f string, args ...any) { mu.Lock(); lines = append(lines, fmt.Sprintf(f, args...)); mu.Unlock() }
-	if err := os.Mkdir(h.Cache.file("inst-", lookupID(h.APIURL, h.AppID, "octo-org"))+".json", 0o700); err != nil {
+	// A folder where the sealed lookup would go: it cannot be written.
+	if err := os.Mkdir(h.Cache.file("inst-", lookupID(h.APIURL, h.AppID, "octo-org")), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := h.Get(t.Context(), "octo-org", ""); err != nil {

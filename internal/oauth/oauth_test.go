@@ -366,8 +366,12 @@ func TestWebFlowRefusesWrongState(t *testing.T) {
 	}
 	for _, q := range []string{"?code=stolen&state=forged", "?state=wrong", "?error=access_denied&state=forged", "?state=" + flow.state} {
 		status, body := browse(t, flow.RedirectURL()+q)
-		if status != http.StatusBadRequest || !strings.Contains(body, "state does not match") {
-			t.Errorf("%s: page %d %s", q, status, body)
+		why := "state does not match"
+		if q == "?state="+flow.state {
+			why = "without a code or an error"
+		}
+		if status != http.StatusBadRequest || !strings.Contains(body, why) || !strings.Contains(body, "The sign-in goes on.") {
+			t.Errorf("%s: page %d %s, want %q", q, status, body, why)
 		}
 	}
 	mu.Lock()

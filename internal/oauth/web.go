@@ -174,6 +174,10 @@ func (w *WebFlow) callback(rw http.ResponseWriter, r *http.Request) {
 	case q.Get("error") == "" && q.Get("code") == "":
 		stray = fmt.Errorf("refused a request to %s that carried neither a code nor an error; still waiting for GitHub's", w.conf.RedirectURL)
 	}
+	why := "This page was not opened by the sign-in app-token started (its state does not match), so app-token refused it."
+	if matches {
+		why = "This page came without a code or an error from GitHub, so app-token refused it."
+	}
 	if stray != nil && w.warn == nil {
 		// No one to warn: the stray ends the flow.
 		w.done = true
@@ -182,8 +186,7 @@ func (w *WebFlow) callback(rw http.ResponseWriter, r *http.Request) {
 		if matches {
 			err = errors.New("the sign-in callback carried neither a code nor an error")
 		}
-		page(rw, http.StatusBadRequest, "Sign-in refused",
-			"This page was not opened by the sign-in app-token started (its state does not match), so app-token refused it.")
+		page(rw, http.StatusBadRequest, "Sign-in refused", why)
 		w.result <- webResult{err: err}
 		return
 	}
@@ -194,8 +197,7 @@ func (w *WebFlow) callback(rw http.ResponseWriter, r *http.Request) {
 		if report {
 			w.warn(stray)
 		}
-		page(rw, http.StatusBadRequest, "Sign-in refused",
-			"This page was not opened by the sign-in app-token started (its state does not match), so app-token refused it. The sign-in goes on.")
+		page(rw, http.StatusBadRequest, "Sign-in refused", why+" The sign-in goes on.")
 		return
 	}
 	w.done = true

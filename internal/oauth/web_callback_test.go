@@ -46,7 +46,7 @@ func TestWebCallbackWithoutCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	status, body := browse(t, flow.RedirectURL()+"?state="+url.QueryEscape(flow.state))
-	if status != http.StatusBadRequest || !strings.Contains(body, "without a code") {
+	if status != http.StatusBadRequest || !strings.Contains(body, "without a code or an error") {
 		t.Errorf("page %d %s", status, body)
 	}
 	if _, err := flow.Wait(t.Context()); err == nil || !strings.Contains(err.Error(), "neither a code nor an error") {
