@@ -1,0 +1,73 @@
+package signer
+
+import (
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
+)
+
+// An attribute on the wrong side of "?" is named, with where it belongs.
+func TestPKCS11AttributeOnTheWrongSide(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"token=a;module-path=/x.so": `attribute "module-path" belongs in the query (after "?", separated by "&")`,
+		"token=a?object=b":          `attribute "object" belongs in the path (before "?", separated by ";")`,
+	} {
+		if _, err := parsePKCS11URI(in); err == nil || err.Error() != want {
+			t.Errorf("parse %q: %v, want %q", in, err, want)
+		}
+	}
+}
+
+// A URI without query attributes formats without a "?".
+func TestPKCS11URIStringWithoutQuery(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"token=a;object=b":          "pkcs11:object=b;token=a",
+		"token=a?module-path=/x.so": "pkcs11:token=a?module-path=/x.so",
+	} {
+		u, err := parsePKCS11URI(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := u.String(); got != want {
+			t.Errorf("String of %q = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Which AWS KMS errors are transient (retried) and what each is called.
+func TestAWSErrorsTransientOrNot(t *testing.T) {
+	t.Parallel()
+	k := &awsKey{region: "eu-west-1"}
+	for _, tc := range []struct {
+		name      string
+		err       error
+		kind      Kind
+		transient bool
+	}{
+		{"throttled", &smithy.GenericAPIError{Code: "ThrottlingException"}, Unreachable, true},
+		{"internal", &types.KMSInternalException{}, Unreachable, true},
+		{"key unavailable", &types.KeyUnavailableException{}, Unreachable, true},
+		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, Unreachable, true},
+		{"access denied", &smithy.GenericAPIError{Code: "AccessDeniedException"}, Refused, false},
+		{"unknown client", &smithy.GenericAPIError{Code: "UnrecognizedClientException"}, Refused, false},
+		{"expired credentials", &smithy.GenericAPIError{Code: "ExpiredTokenException"}, Refused, false},
+		{"bad request signature", &smithy.GenericAPIError{Code: "InvalidSignatureException"}, Refused, false},
+		{"not found", &types.NotFoundException{}, NotFound, false},
+		{"disabled", &types.DisabledException{}, Refused, false},
+		{"wrong usage", &types.InvalidKeyUsageException{}, WrongKey, false},
+		{"another API error", &smithy.GenericAPIError{Code: "ValidationException"}, Failed, false},
+		{"anything else", errors.New("boom"), Failed, false},
+	} {
+		kind, hint, transient := k.classify(tc.err)
+		if kind != tc.kind || transient != tc.transient || hint == "" {
+			t.Errorf("%s: %v, transient %v, hint %q; want %v, transient %v", tc.name, kind, transient, hint, tc.kind, tc.transient)
+		}
+	}
+}
