@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -69,5 +71,18 @@ func TestAWSErrorsTransientOrNot(t *testing.T) {
 		if kind != tc.kind || transient != tc.transient || hint == "" {
 			t.Errorf("%s: %v, transient %v, hint %q; want %v, transient %v", tc.name, kind, transient, hint, tc.kind, tc.transient)
 		}
+	}
+}
+
+// A PIN is hidden however its attribute's name is percent-encoded: the
+// error for such a URI shows the URI redacted.
+func TestRedactPercentEncodedPINName(t *testing.T) {
+	t.Parallel()
+	const uri = "pkcs11:token=t?%70in-value=1234&module-path=/m.so"
+	if got := Redact(uri); strings.Contains(got, "1234") {
+		t.Errorf("Redact(%q) = %q", uri, got)
+	}
+	if got := PINs(uri); !slices.Equal(got, []string{"1234"}) {
+		t.Errorf("PINs(%q) = %q", uri, got)
 	}
 }
