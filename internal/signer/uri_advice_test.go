@@ -86,3 +86,16 @@ func TestRedactPercentEncodedPINName(t *testing.T) {
 		t.Errorf("PINs(%q) = %q", uri, got)
 	}
 }
+
+// Slot 0, the first slot, is a slot.
+func TestPKCS11SlotZero(t *testing.T) {
+	t.Parallel()
+	u, err := parsePKCS11URI("slot-id=0;object=k?module-path=/m.so&pin-value=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := resolvePKCS11(u, nil)
+	if err != nil || tg.slot == nil || *tg.slot != 0 {
+		t.Errorf("slot-id=0: %v, %v", tg, err)
+	}
+}
