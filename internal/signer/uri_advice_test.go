@@ -99,3 +99,24 @@ func TestPKCS11SlotZero(t *testing.T) {
 		t.Errorf("slot-id=0: %v, %v", tg, err)
 	}
 }
+
+// module-path must be absolute: /path, or a Windows drive path (C:/...),
+// not a bare drive.
+func TestPKCS11ModulePathAbsolute(t *testing.T) {
+	t.Parallel()
+	for mod, ok := range map[string]bool{
+		"/usr/lib/softhsm/libsofthsm2.so": true,
+		"C:/SoftHSM2/lib/softhsm2.dll":    true,
+		"C:":                              false,
+		"lib/softhsm2.so":                 false,
+	} {
+		u, err := parsePKCS11URI("token=t;object=k?pin-value=1&module-path=" + mod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = resolvePKCS11(u, nil)
+		if (err == nil) != ok {
+			t.Errorf("module-path=%s: %v, want accepted %v", mod, err, ok)
+		}
+	}
+}
