@@ -120,3 +120,16 @@ func TestPKCS11ModulePathAbsolute(t *testing.T) {
 		}
 	}
 }
+
+// An empty attribute and one without "=" are told apart.
+func TestPKCS11EmptyAttribute(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"token=a;;object=b": `an empty attribute in the path (two ";" in a row?)`,
+		"token=a;object":    `a path attribute without "="`,
+	} {
+		if _, err := parsePKCS11URI(in); err == nil || err.Error() != want {
+			t.Errorf("parse %q: %v, want %q", in, err, want)
+		}
+	}
+}
