@@ -38,6 +38,14 @@ func (w *world) lastAudit(t *testing.T) map[string]any {
 	return lines[len(lines)-1]
 }
 
+// wantOutcome asserts the last exchange's audit outcome.
+func (w *world) wantOutcome(t *testing.T, want string) {
+	t.Helper()
+	if a := w.lastAudit(t); a["outcome"] != want {
+		t.Errorf("audit outcome = %v, want %s", a["outcome"], want)
+	}
+}
+
 // RFC 6750 §3: a request refused for its bearer token is answered with
 // WWW-Authenticate; other refusals are not about the token.
 func TestOnlyTokenRefusalsChallenge(t *testing.T) {
@@ -106,9 +114,7 @@ func TestNoInstallationOutcome(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil)
 	refused(t, w.exchange(t, "GET", "scope=octocat/secret&identity=ci", w.idToken(t, emulator.Job{}, stsURL)), 403, "not installed on octocat/secret")
-	if a := w.lastAudit(t); a["outcome"] != "no_installation" {
-		t.Errorf("audit outcome = %v, want no_installation", a["outcome"])
-	}
+	w.wantOutcome(t, "no_installation")
 }
 
 // GitHub failing (5xx) is the exchange's upstream failure: 502, outcome
@@ -172,9 +178,7 @@ func TestOversizedPolicyIsInvalid(t *testing.T) {
 	big := []byte(repoPolicy + "#" + strings.Repeat(" padding", policy.MaxSize*145/100/8) + "\n")
 	w.emu.PutFile("octo-org", "alpha", ".github/chainguard/big.sts.yaml", big)
 	refused(t, w.exchange(t, "GET", "scope=octo-org/alpha&identity=big", w.idToken(t, emulator.Job{}, stsURL)), 403, "over the 65536-byte limit")
-	if a := w.lastAudit(t); a["outcome"] != "invalid_policy" {
-		t.Errorf("audit outcome = %v, want invalid_policy", a["outcome"])
-	}
+	w.wantOutcome(t, "invalid_policy")
 }
 
 // duration_ms is the exchange's time in milliseconds.
