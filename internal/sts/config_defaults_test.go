@@ -34,6 +34,11 @@ func TestDefaultHTTPClientReachesGitHub(t *testing.T) {
 		if a := w.exchange(t, "GET", scopeAlpha, w.idToken(t, emulator.Job{}, stsURL)); a.status != 200 {
 			t.Errorf("%s: HTTP %d %s", name, a.status, a.raw)
 		}
+		// Config.HTTPClient's documented default: a 30 s timeout (a hung
+		// GitHub would take 30 s to show it).
+		if c == nil && w.sts.client.Timeout != 30*time.Second {
+			t.Errorf("the default client's timeout is %s, want 30s", w.sts.client.Timeout)
+		}
 	}
 }
 
