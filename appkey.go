@@ -61,6 +61,11 @@ func (s *settings) keyName() (string, error) {
 	return keyName, nil
 }
 
+// errNoKey says how to give the App's key.
+func errNoKey() error {
+	return usagef("no private key: pass --private-key-file or --signer URI, or set %s, %s or %s", envPrivateKeyFile, envPrivateKey, envSigner)
+}
+
 // signerName is how the user named the signer: the flag, else the variable.
 func (s *settings) signerName() string {
 	if s.given["signer"] {
@@ -82,7 +87,7 @@ func (c *cli) loadKey(ctx context.Context, s *settings) (*appKey, error) {
 		return nil, err
 	}
 	if name == "" {
-		return nil, usagef("no private key: pass --private-key-file or --signer URI, or set %s, %s or %s", envPrivateKeyFile, envPrivateKey, envSigner)
+		return nil, errNoKey()
 	}
 	if s.signer != "" {
 		sg, err := c.openSigner(ctx, s.signer)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -166,6 +167,14 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 	// The key is loaded once, and only for a request the helper answers
 	// with an installation token.
 	var key *appKey
+	loadOnce := func() error {
+		if key != nil {
+			return nil
+		}
+		k, err := c.loadKey(ctx, &s)
+		key = k
+		return err
+	}
 	defer func() {
 		if key != nil {
 			key.Close()
@@ -182,16 +191,24 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 			if s.issuer() == "" {
 				return nil, usagef("credential: no app: pass --client-id or --app-id, or set %s or %s", envClientID, envAppID)
 			}
-			if key == nil {
-				k, err := c.loadKey(ctx, &s)
-				if err != nil {
-					return nil, err
+			if s.signer == "" {
+				// A PEM seals the cache with its own text: a warm get
+				// reads it but parses no key (NewApp does, on a miss).
+				if name, err := s.keyName(); err != nil || name == "" {
+					return nil, cmp.Or(err, errNoKey())
 				}
-				key = k
+				raw, _, err := s.key()
+				return raw, err
+			}
+			if err := loadOnce(); err != nil {
+				return nil, err
 			}
 			return key.cacheSecret(s.issuer(), host.APIURL())
 		},
 		NewApp: func([]byte) (gitcred.Minter, error) {
+			if err := loadOnce(); err != nil {
+				return nil, err
+			}
 			return appauth.New(s.issuer(), key, c.appOptions(host, key.names(&s), c.debugf(&s, "app-token credential: "))...)
 		},
 		Now: c.now, Debugf: c.debugf(&s, "app-token credential: "), Notef: note,
