@@ -10,13 +10,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/agnivade/levenshtein"
 	"golang.org/x/net/http/httpproxy"
+
+	"github.com/org/app-token/internal/cliflag"
+	"github.com/org/app-token/internal/settings"
 )
 
 // cli holds what every command may use: the process's environment and
@@ -111,8 +112,8 @@ func proxyFunc(getenv func(string) string) func(*url.URL) (*url.URL, error) {
 // for debugging: method, path (never the query), status and time; never a
 // header or body, so never a secret. Commands that mint through appauth
 // have its own debug lines instead.
-func (c *cli) debugHTTP(s *settings) {
-	if !s.debug {
+func (c *cli) debugHTTP(s *settings.Settings) {
+	if !s.Debug {
 		return
 	}
 	next := c.http.Transport
@@ -212,7 +213,7 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	if strings.HasPrefix(name, "-") {
 		return usagef("unknown global flag %s: only --debug comes before the command; run 'app-token help' for the list of commands", name)
 	}
-	if near := nearest(name, names); near != "" {
+	if near := cliflag.Nearest(name, names); near != "" {
 		return usagef("unknown command %q (did you mean %q?): run 'app-token help' for the list", name, near)
 	}
 	return usagef("unknown command %q: run 'app-token help' for the list", name)
@@ -225,7 +226,7 @@ func (c *cli) globalFlags(args []string) []string {
 		args = args[1:]
 		getenv := c.getenv
 		c.getenv = func(k string) string {
-			if k == envDebug {
+			if k == settings.EnvDebug {
 				return "1"
 			}
 			return getenv(k)
@@ -264,167 +265,16 @@ func (c *cli) cmdVersion(_ context.Context, args []string) error {
 	return nil
 }
 
-// flags returns a flag set for one subcommand. Its help (-h) goes to
-// stderr and shows the flags as --name, as the README and errors do.
+// flags returns a flag set for one subcommand, its help on stderr.
 func (c *cli) flags(name, argsUsage, description string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	// The flag package's own messages are replaced by parse's one line.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		var any bool
-		fs.VisitAll(func(*flag.Flag) { any = true })
-		flagsWord := ""
-		if any {
-			flagsWord = " [flags]"
-		}
-		fmt.Fprintf(c.stderr, "Usage: app-token %s%s%s\n\n%s\n", name, flagsWord, prefixSpace(argsUsage), strings.TrimSpace(description))
-		if any {
-			fmt.Fprint(c.stderr, "\nFlags:\n")
-			printFlags(c.stderr, fs)
-		}
-	}
-	return fs
+	return cliflag.New("app-token", name, argsUsage, description, c.stderr)
 }
 
-// printFlags is flag.PrintDefaults with --name: each flag, its value's
-// name and its usage, with its default when the usage does not say it.
-func printFlags(w io.Writer, fs *flag.FlagSet) {
-	fs.VisitAll(func(f *flag.Flag) {
-		valueName, usage := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
-		if valueName != "" {
-			line += " " + valueName
-		}
-		if !isZeroDefault(f) && !strings.Contains(usage, "default") {
-			usage += fmt.Sprintf(" (default %s)", f.DefValue)
-		}
-		fmt.Fprintf(w, "%s\n    \t%s\n", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
-	})
-}
-
-func isZeroDefault(f *flag.Flag) bool {
-	switch f.DefValue {
-	case "", "0", "false", "[]":
-		return true
-	}
-	return false
-}
-
-func prefixSpace(s string) string {
-	if s == "" {
-		return ""
-	}
-	return " " + s
-}
-
-// parse parses args into fs. "-h" prints help and ends the command
-// successfully; any other mistake is a usage error (exit 2) of one line
-// that names the flag, says what is wrong and what to do (flagError). The
-// usage is printed only for -h.
+// parse parses args into fs: "-h" prints help (errHelp), any other mistake
+// is a one-line usage error naming the flag.
 func (c *cli) parse(fs *flag.FlagSet, args []string) error {
-	help := fs.Usage
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	fs.Usage = help
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, flag.ErrHelp):
-		help()
-		return errHelp
-	default:
-		return flagError(fs, err)
-	}
-}
-
-// The flag package's messages (go/src/flag/flag.go), which flagError
-// rewrites.
-var (
-	reUnknownFlag = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
-	reNeedsArg    = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
-	reBadValue    = regexp.MustCompile(`^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-+([^:]+): (.*)$`)
-	reBadSyntax   = regexp.MustCompile(`^bad flag syntax: (.*)$`)
-)
-
-// flagError turns the flag package's error into one line: the flag, what
-// was wrong, what to do. Every command's flags, present and future, get it
-// through parse.
-func flagError(fs *flag.FlagSet, err error) error {
-	help := fmt.Sprintf("run 'app-token %s -h' for its flags", fs.Name())
-	msg := err.Error()
-	if m := reUnknownFlag.FindStringSubmatch(msg); m != nil {
-		var names []string
-		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		name, _, _ := strings.Cut(m[1], "=")
-		if near := nearest(name, names); near != "" {
-			return usagef("%s has no flag --%s (did you mean --%s?): %s", fs.Name(), name, near, help)
-		}
-		return usagef("%s has no flag --%s: %s", fs.Name(), name, help)
-	}
-	if m := reNeedsArg.FindStringSubmatch(msg); m != nil {
-		valueName := "VALUE"
-		if f := fs.Lookup(m[1]); f != nil {
-			if n, _ := flag.UnquoteUsage(f); n != "" {
-				valueName = n
-			}
-		}
-		return usagef("--%s needs a value: --%s %s (%s)", m[1], m[1], valueName, help)
-	}
-	if m := reBadValue.FindStringSubmatch(msg); m != nil {
-		value, name, why := m[1], m[2], m[3]
-		f := fs.Lookup(name)
-		switch {
-		case why == "parse error" && f != nil && isBoolFlag(f):
-			return usagef("--%s=%s: not true or false (give --%s alone, or --%s=false)", name, value, name, name)
-		case why == "parse error" && f != nil && isDurationFlag(f):
-			return usagef("--%s %s is not a duration: give a number with a unit, such as 90s, 2m or -1h30m", name, value)
-		case why == "parse error":
-			return usagef("--%s %s is not a whole number: %s", name, value, help)
-		case why == "value out of range":
-			return usagef("--%s %s is out of range: %s", name, value, help)
-		}
-		// A Value's own error: it says what is wrong; name the flag once.
-		why = strings.TrimPrefix(why, "--"+name+": ")
-		return usagef("--%s %s: %s", name, value, why)
-	}
-	if m := reBadSyntax.FindStringSubmatch(msg); m != nil {
-		return usagef("%q is not a flag: flags are --name or --name=value (%s)", m[1], help)
-	}
-	return usagef("%s: %v (%s)", fs.Name(), err, help)
-}
-
-func isDurationFlag(f *flag.Flag) bool {
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return false
-	}
-	_, ok = g.Get().(time.Duration)
-	return ok
-}
-
-func isBoolFlag(f *flag.Flag) bool {
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
-}
-
-// nearest returns the candidate that s most likely misspells (an edit
-// distance of at most 2, or s a prefix of exactly one), or "".
-func nearest(s string, candidates []string) string {
-	best, bestD := "", 3
-	var prefixed []string
-	for _, c := range candidates {
-		if d := levenshtein.ComputeDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-		if len(s) >= 2 && strings.HasPrefix(c, s) {
-			prefixed = append(prefixed, c)
-		}
-	}
-	if best == "" && len(prefixed) == 1 {
-		return prefixed[0]
-	}
-	return best
+	return cliflag.Parse(fs, "app-token", args)
 }
 
 // errHelp ends a command whose help was asked for: exit 0, nothing more.
-var errHelp = errors.New("help requested")
+var errHelp = cliflag.ErrHelp

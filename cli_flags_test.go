@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/org/app-token/internal/emulator"
+	"github.com/org/app-token/internal/settings"
 )
 
 // TestGoldenFlagErrors: each mistake on the command line is one line that
@@ -123,14 +124,14 @@ func TestGlobalDebug(t *testing.T) {
 	}
 
 	lw := newLoginWorld(t)
-	lw.env[envDebug] = "1"
+	lw.env[settings.EnvDebug] = "1"
 	lw.login(t)
 	_, stderr, err = lw.run(t, "status")
 	if err != nil || !regexp.MustCompile(`debug: GET /api/v3/user: 200 in \d+\.\dms`).MatchString(stderr) {
-		t.Errorf("status with %s=1: %v %q", envDebug, err, stderr)
+		t.Errorf("status with %s=1: %v %q", settings.EnvDebug, err, stderr)
 	}
 	lw.noSecrets(t, "status --debug", stderr)
-	delete(lw.env, envDebug)
+	delete(lw.env, settings.EnvDebug)
 	lw.clock.Advance(9 * time.Hour) // the access token expired: user-token refreshes it
 	_, stderr, err = lw.run(t, "--debug", "user-token")
 	if err != nil || !regexp.MustCompile(`debug: POST /login/oauth/access_token: 200 in \d+\.\dms`).MatchString(stderr) {
@@ -166,7 +167,7 @@ func TestRevokeUserToken(t *testing.T) {
 	if info, _ := w.em.UserTokenInfo(tok); info.Revoked {
 		t.Fatal("revoked with the wrong secret")
 	}
-	stderr, err := revoke(map[string]string{envClientID: emulator.WorldClientID, envClientSecret: loginSecret}, "--api-url", w.srv.URL+"/api/v3")
+	stderr, err := revoke(map[string]string{settings.EnvClientID: emulator.WorldClientID, settings.EnvClientSecret: loginSecret}, "--api-url", w.srv.URL+"/api/v3")
 	if err != nil || !strings.Contains(stderr, "Token revoked.") {
 		t.Fatalf("revoke: %v %q", err, stderr)
 	}

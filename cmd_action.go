@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"os"
 
 	"github.com/org/app-token/internal/action"
 	"github.com/org/app-token/internal/actionenv"
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/ghhost"
+	"github.com/org/app-token/internal/signer"
 )
 
 func (c *cli) cmdAction(ctx context.Context, args []string) error {
@@ -42,7 +44,9 @@ func silent(err error) error {
 func (c *cli) actionStep(r *actionenv.Runner) action.Step {
 	s := action.Step{
 		Runner: r, Getenv: c.getenv, Executable: c.executable, Git: c.gitConfig("--global"), Now: c.now, HTTPClient: c.http,
-		OpenSigner: c.openSigner,
+		OpenSigner: func(ctx context.Context, uri string) (crypto.Signer, error) {
+			return signer.Open(ctx, uri, signer.WithGetenv(c.getenv))
+		},
 		// The action names its settings by their inputs in advice.
 		AppOptions: func(host ghhost.Host, debug func(string, ...any)) []appauth.Option {
 			return c.appOptions(host, func(setting string) string { return setting }, debug)

@@ -14,10 +14,13 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"golang.org/x/term"
+
 	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/cliflag"
 	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/oauth"
-	"golang.org/x/term"
+	"github.com/org/app-token/internal/settings"
 )
 
 // appOptions are the appauth options every command shares: the one HTTP
@@ -37,8 +40,8 @@ func (c *cli) appOptions(host ghhost.Host, names func(string) string, debug func
 }
 
 // debugf is the debug sink of a command run with --debug, else nil.
-func (c *cli) debugf(s *settings, prefix string) func(string, ...any) {
-	if !s.debug {
+func (c *cli) debugf(s *settings.Settings, prefix string) func(string, ...any) {
+	if !s.Debug {
 		return nil
 	}
 	return func(format string, args ...any) { fmt.Fprintf(c.stderr, prefix+format+"\n", args...) }
@@ -47,18 +50,18 @@ func (c *cli) debugf(s *settings, prefix string) func(string, ...any) {
 // newApp builds the App the settings name, for host, with its key loaded
 // (loadKey: a signer is opened here, once). done releases the key; call it
 // when the command is finished with the App.
-func (c *cli) newApp(ctx context.Context, s *settings, host ghhost.Host) (app *appauth.App, done func(), err error) {
-	if err := s.checkApp(); err != nil {
+func (c *cli) newApp(ctx context.Context, s *settings.Settings, host ghhost.Host) (app *appauth.App, done func(), err error) {
+	if err := s.CheckApp(); err != nil {
 		return nil, nil, err
 	}
-	if s.issuer() == "" {
-		return nil, nil, usagef("no app given: pass --client-id (or --app-id), or set %s (or %s)", envClientID, envAppID)
+	if s.Issuer() == "" {
+		return nil, nil, usagef("no app given: pass --client-id (or --app-id), or set %s (or %s)", settings.EnvClientID, settings.EnvAppID)
 	}
-	key, err := c.loadKey(ctx, s)
+	key, err := s.LoadKey(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	app, err = appauth.New(s.issuer(), key, c.appOptions(host, key.names(s), c.debugf(s, "debug: "))...)
+	app, err = appauth.New(s.Issuer(), key, c.appOptions(host, key.Names(s), c.debugf(s, "debug: "))...)
 	if err != nil {
 		key.Close()
 		return nil, nil, err
@@ -68,19 +71,19 @@ func (c *cli) newApp(ctx context.Context, s *settings, host ghhost.Host) (app *a
 
 // appFlags parses the flags of a command that acts as the App, which
 // takes no arguments, and resolves its host.
-func (c *cli) appFlags(fs *flag.FlagSet, s *settings, args []string) (ghhost.Host, error) {
+func (c *cli) appFlags(fs *flag.FlagSet, s *settings.Settings, args []string) (ghhost.Host, error) {
 	if err := c.parse(fs, args); err != nil {
 		return ghhost.Host{}, err
 	}
 	if fs.NArg() > 0 {
 		return ghhost.Host{}, usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
-	s.resolve(fs, c.getenv)
-	return s.ghHost()
+	s.Resolve(fs, c.getenv)
+	return s.GHHost()
 }
 
 // appCommand is appFlags, then the App.
-func (c *cli) appCommand(ctx context.Context, fs *flag.FlagSet, s *settings, args []string) (*appauth.App, func(), error) {
+func (c *cli) appCommand(ctx context.Context, fs *flag.FlagSet, s *settings.Settings, args []string) (*appauth.App, func(), error) {
 	host, err := c.appFlags(fs, s, args)
 	if err != nil {
 		return nil, nil, err
@@ -89,7 +92,7 @@ func (c *cli) appCommand(ctx context.Context, fs *flag.FlagSet, s *settings, arg
 }
 
 func (c *cli) cmdToken(ctx context.Context, args []string) error {
-	var s settings
+	var s settings.Settings
 	var asJSON bool
 	fs := c.flags("token", "", `Print an installation access token for a GitHub App on stdout.
 
@@ -117,28 +120,28 @@ Examples:
   app-token token --repositories octo-org/alpha,beta --permission contents=read --json
   app-token token --sts-url https://sts.example.com --identity ci --repositories octo-org/alpha
   app-token token --client-id Iv23li... --signer awskms://alias/github-app --owner octo-org`)
-	s.registerAppCommand(fs)
-	fs.StringVar(&s.owner, "owner", "", "the `account` (user or organization) the app is installed on")
-	fs.StringVar(&s.repositories, "repositories", "", "narrow the token to these `repositories` (comma-separated; name or owner/name)")
-	fs.Var(&s.permissions, "permission", "narrow the token to `name=level` (repeatable, or comma-separated: contents=read,issues=write)")
-	fs.Int64Var(&s.installationID, "installation-id", 0, "use this installation `ID` directly (one request instead of two)")
-	fs.StringVar(&s.enterprise, "enterprise", "", "the enterprise (its `slug`) the app is installed on; not with --owner, --repositories or --installation-id")
+	s.RegisterAppCommand(fs)
+	fs.StringVar(&s.Owner, "owner", "", "the `account` (user or organization) the app is installed on")
+	fs.StringVar(&s.Repositories, "repositories", "", "narrow the token to these `repositories` (comma-separated; name or owner/name)")
+	fs.Var(&s.Permissions, "permission", "narrow the token to `name=level` (repeatable, or comma-separated: contents=read,issues=write)")
+	fs.Int64Var(&s.InstallationID, "installation-id", 0, "use this installation `ID` directly (one request instead of two)")
+	fs.StringVar(&s.Enterprise, "enterprise", "", "the enterprise (its `slug`) the app is installed on; not with --owner, --repositories or --installation-id")
 	fs.BoolVar(&asJSON, "json", false, "print JSON: token, expires_at, installation_id, app_slug, permissions, repositories")
-	s.registerExchange(fs)
+	s.RegisterExchange(fs)
 	host, err := c.appFlags(fs, &s, args)
 	if err != nil {
 		return err
 	}
 	sel := appauth.Selection{
-		Owner: s.owner, Repositories: s.repositories, InstallationID: s.installationID, Enterprise: s.enterprise, Permissions: s.permissions,
-		CurrentRepository: s.env("GITHUB_REPOSITORY"), CurrentOwner: s.env("GITHUB_REPOSITORY_OWNER"),
+		Owner: s.Owner, Repositories: s.Repositories, InstallationID: s.InstallationID, Enterprise: s.Enterprise, Permissions: s.Permissions,
+		CurrentRepository: s.Env("GITHUB_REPOSITORY"), CurrentOwner: s.Env("GITHUB_REPOSITORY_OWNER"),
 	}
 	req, _, err := sel.Resolve(func(name string) string { return "--" + name })
 	if err != nil {
-		return &usageError{msg: err.Error()}
+		return &cliflag.UsageError{Msg: err.Error()}
 	}
-	if s.stsURL != "" {
-		tok, err := c.exchangeToken(ctx, &s, req)
+	if s.STSURL != "" {
+		tok, err := s.ExchangeToken(ctx, c.http, req)
 		if err != nil {
 			return err
 		}
@@ -203,12 +206,12 @@ func (c *cli) printJSON(v any) error {
 }
 
 func (c *cli) cmdJWT(ctx context.Context, args []string) error {
-	var s settings
+	var s settings.Settings
 	var asJSON bool
 	fs := c.flags("jwt", "", `Print a JWT signed with the App's private key (RS256), for calls made as the
 App itself (curl -H "Authorization: Bearer $(app-token jwt ...)"). It is
 valid from 60 seconds ago for 10 minutes.`)
-	s.registerAppCommand(fs)
+	s.RegisterAppCommand(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON: jwt, expires_at")
 	app, done, err := c.appCommand(ctx, fs, &s, args)
 	if err != nil {
@@ -227,13 +230,13 @@ valid from 60 seconds ago for 10 minutes.`)
 }
 
 func (c *cli) cmdInstallations(ctx context.Context, args []string) error {
-	var s settings
+	var s settings.Settings
 	var asJSON bool
 	fs := c.flags("installations", "", `List the App's installations: ID, account, the repositories each reaches
 and its permissions. GitHub names an installation's repositories only to
 one of its tokens, so app-token mints one per installation (metadata: read),
 lists, and revokes it.`)
-	s.registerAppCommand(fs)
+	s.RegisterAppCommand(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON: a list of id, app_id, app_slug, account, account_type, repository_selection, permissions, repositories")
 	app, done, err := c.appCommand(ctx, fs, &s, args)
 	if err != nil {
@@ -304,7 +307,7 @@ func permissionSummary(p map[string]string) string {
 }
 
 func (c *cli) cmdRevoke(ctx context.Context, args []string) error {
-	var s settings
+	var s settings.Settings
 	fs := c.flags("revoke", "", `Revoke an installation access token (ghs_...) or a user access token
 (ghu_..., gho_...). The token is read from stdin, so that it stays out of
 the process list and shell history; on a terminal app-token asks for it
@@ -316,19 +319,19 @@ without echoing it:
 An installation token revokes itself (DELETE /installation/token). A user
 token is revoked by its app (DELETE /applications/{client_id}/token), which
 needs the app's client ID and client secret.`)
-	fs.StringVar(&s.apiURL, "api-url", "", "the REST API `URL` (default $"+envAPIURL+", else "+ghhost.DefaultAPIURL+")")
-	fs.StringVar(&s.clientID, "client-id", "", "for a user token: the app's client `ID` (default $"+envClientID+")")
-	fs.StringVar(&s.clientSecret, "client-secret", "", "for a user token: the app's client `secret` (default $"+envClientSecret+")")
-	fs.BoolVar(&s.debug, "debug", false, "print each request (method, path, status, time) on stderr; never secrets (or set "+envDebug+"=1)")
+	fs.StringVar(&s.APIURL, "api-url", "", "the REST API `URL` (default $"+settings.EnvAPIURL+", else "+ghhost.DefaultAPIURL+")")
+	fs.StringVar(&s.ClientID, "client-id", "", "for a user token: the app's client `ID` (default $"+settings.EnvClientID+")")
+	fs.StringVar(&s.ClientSecret, "client-secret", "", "for a user token: the app's client `secret` (default $"+settings.EnvClientSecret+")")
+	fs.BoolVar(&s.Debug, "debug", false, "print each request (method, path, status, time) on stderr; never secrets (or set "+settings.EnvDebug+"=1)")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("revoke takes the token on stdin, not as an argument (an argument lands in shell history and the process list): app-token revoke < token.txt")
 	}
-	s.resolve(fs, c.getenv)
+	s.Resolve(fs, c.getenv)
 	c.debugHTTP(&s)
-	host, err := s.ghHost()
+	host, err := s.GHHost()
 	if err != nil {
 		return err
 	}
@@ -342,7 +345,7 @@ needs the app's client ID and client secret.`)
 	if isUserToken(token) {
 		return c.revokeUserToken(ctx, &s, host, token)
 	}
-	if err := appauth.Revoke(ctx, token, c.appOptions(host, flagNames, nil)...); err != nil {
+	if err := appauth.Revoke(ctx, token, c.appOptions(host, settings.FlagNames, nil)...); err != nil {
 		return fmt.Errorf("revoke: %w", err)
 	}
 	fmt.Fprintln(c.stderr, "Token revoked.")
@@ -358,18 +361,18 @@ func isUserToken(token string) bool {
 
 // revokeUserToken revokes a user access token as its app:
 // DELETE /applications/{client_id}/token with the client secret.
-func (c *cli) revokeUserToken(ctx context.Context, s *settings, host ghhost.Host, token string) error {
-	if s.clientID == "" || s.clientSecret == "" {
-		return usagef("revoke: a user token (ghu_...) is revoked by its app: pass --client-id and --client-secret, or set %s and %s (or run app-token logout --revoke if you signed in with app-token login)", envClientID, envClientSecret)
+func (c *cli) revokeUserToken(ctx context.Context, s *settings.Settings, host ghhost.Host, token string) error {
+	if s.ClientID == "" || s.ClientSecret == "" {
+		return usagef("revoke: a user token (ghu_...) is revoked by its app: pass --client-id and --client-secret, or set %s and %s (or run app-token logout --revoke if you signed in with app-token login)", settings.EnvClientID, settings.EnvClientSecret)
 	}
-	client, err := oauth.New(oauth.Config{ClientID: s.clientID, ClientSecret: s.clientSecret, GitHubURL: host.WebURL(), APIURL: host.APIURL()},
+	client, err := oauth.New(oauth.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, GitHubURL: host.WebURL(), APIURL: host.APIURL()},
 		oauth.WithHTTPClient(c.http), oauth.WithClock(c.now), oauth.WithWait(c.wait))
 	if err != nil {
 		return err
 	}
 	switch err := client.Revoke(ctx, token); {
 	case errors.Is(err, oauth.ErrTokenUnknown):
-		return &authError{fmt.Errorf("revoke: GitHub does not know the token for client %s: it was already revoked or expired, belongs to another app, or the client secret is not this app's", s.clientID)}
+		return &authError{fmt.Errorf("revoke: GitHub does not know the token for client %s: it was already revoked or expired, belongs to another app, or the client secret is not this app's", s.ClientID)}
 	case err != nil:
 		return fmt.Errorf("revoke: %w", err)
 	}

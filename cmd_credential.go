@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/gitcred"
+	"github.com/org/app-token/internal/settings"
 	"github.com/org/app-token/internal/signer"
 	"github.com/org/app-token/internal/userdir"
 )
@@ -68,94 +68,24 @@ job (so another job on the machine cannot open them), until 5 minutes before
 they expire (50 minutes when the exchange does not say).
 `
 
-// registerCredential adds the flags that both "credential" and "setup-git"
-// take.
-func (s *settings) registerCredential(fs *flag.FlagSet) {
-	s.registerApp(fs, "derived from the host")
-	fs.StringVar(&s.host, "host", "", "the git `host` to answer for (default github.com, or the host of --api-url or $"+envGitHubURL+")")
-	fs.StringVar(&s.owner, "owner", "", "the `account` whose installation serves requests that name no repository")
-	fs.StringVar(&s.repositories, "repositories", "", "narrow tokens to these `repositories` of the owner (comma-separated)")
-	fs.Var(&s.permissions, "permission", "narrow tokens to `name=level` (repeatable, or comma-separated: contents=read,issues=write)")
-	fs.BoolVar(&s.user, "user", false, "answer with the signed-in user's token (app-token login) instead of an installation token")
-	s.registerExchange(fs)
-	fs.StringVar(&s.tokenEnv, "token-env", "", "answer with the token in the environment variable `NAME` (such as GITHUB_TOKEN), read at each get; nothing is written to disk")
-}
-
-// appOnlyFlags are the flags that say how to mint, which a helper serving
-// a token it is given (--token-env) or the user's (--user) has no use for.
-var appOnlyFlags = []string{"client-id", "app-id", "private-key-file", "owner", "repositories", "permission"}
-
-// checkTokenEnv refuses --token-env with another source or a name that
-// is no environment variable's.
-func (s *settings) checkTokenEnv() error {
-	if !s.given["token-env"] {
-		return nil
-	}
-	if !validEnvName(s.tokenEnv) {
-		return usagef("--token-env: %q is not an environment variable name (letters, digits and _, not starting with a digit), such as GITHUB_TOKEN", s.tokenEnv)
-	}
-	for _, name := range append([]string{"user", "token-file"}, appOnlyFlags...) {
-		if s.given[name] {
-			return usagef("--token-env and --%s exclude each other: the helper answers with the token in $%s; drop --%s", name, s.tokenEnv, name)
-		}
-	}
-	return nil
-}
-
-// validEnvName reports whether name is a portable environment variable
-// name (POSIX.1-2017, 8.1: "letters, digits, and the <underscore>" ... "do
-// not begin with a digit").
-func validEnvName(name string) bool {
-	if name == "" || name[0] >= '0' && name[0] <= '9' {
-		return false
-	}
-	return strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
-}
-
-// envToken reads the token --token-env names, refusing an empty one.
-func (c *cli) envToken(name string) (string, error) {
-	v := strings.TrimSpace(c.getenv(name))
-	if v == "" {
-		return "", usagef("--token-env: $%s is empty or not set: set it where git runs (in a workflow step, env: %s: ${{ github.token }})", name, name)
-	}
-	return v, nil
-}
-
 // credentialSettings parses the flags of credential and setup-git and
 // resolves the host they answer for and the repositories they narrow to.
-func (c *cli) credentialSettings(fs *flag.FlagSet, s *settings, args []string) (ghhost.Host, []string, string, error) {
+func (c *cli) credentialSettings(fs *flag.FlagSet, s *settings.Settings, args []string) (host ghhost.Host, repos []string, reposOwner string, err error) {
 	if err := c.parse(fs, args); err != nil {
 		return ghhost.Host{}, nil, "", err
 	}
-	s.resolve(fs, c.getenv)
-	host, err := s.ghHost()
-	if err != nil {
+	s.Resolve(fs, c.getenv)
+	if host, err = s.GHHost(); err != nil {
 		return ghhost.Host{}, nil, "", err
 	}
-	if err := s.checkTokenEnv(); err != nil {
-		return ghhost.Host{}, nil, "", err
-	}
-	if s.owner != "" && !appauth.ValidOwner(s.owner) {
-		return ghhost.Host{}, nil, "", usagef("--owner: %q is not a GitHub account name", s.owner)
-	}
-	repos, reposOwner, err := appauth.ParseRepositories(s.repositories, s.owner, "--repositories")
-	if err != nil {
-		return ghhost.Host{}, nil, "", &usageError{msg: err.Error()}
-	}
-	if !s.user {
-		if _, err := s.keyName(); err != nil {
-			return ghhost.Host{}, nil, "", err
-		}
-	}
-	return host, repos, reposOwner, nil
+	repos, reposOwner, err = s.CheckCredential()
+	return host, repos, reposOwner, err
 }
 
 func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 	fs := c.flags("credential", "get|store|erase", credentialHelp)
-	var s settings
-	s.registerCredential(fs)
-	fs.StringVar(&s.tokenFile, "token-file", "", "serve the one token in this `file` (written by the action's setup-git) instead of minting")
-	fs.BoolVar(&s.debug, "debug", false, "explain each decision on stderr (also "+envDebug+"=1)")
+	var s settings.Settings
+	s.RegisterCredentialHelper(fs)
 	host, repos, reposOwner, err := c.credentialSettings(fs, &s, args)
 	if err != nil {
 		return err
@@ -166,12 +96,12 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 	note := func(format string, args ...any) { fmt.Fprintf(c.stderr, "app-token credential: "+format+"\n", args...) }
 	// The key is loaded once, and only for a request the helper answers
 	// with an installation token.
-	var key *appKey
+	var key *settings.AppKey
 	loadOnce := func() error {
 		if key != nil {
 			return nil
 		}
-		k, err := c.loadKey(ctx, &s)
+		k, err := s.LoadKey(ctx)
 		key = k
 		return err
 	}
@@ -181,61 +111,66 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 		}
 	}()
 	cfg := gitcred.Config{
-		Host: host, TokenFile: s.tokenFile,
-		AppID: s.issuer(), Owner: s.owner, Repositories: repos, RepositoriesOwner: reposOwner, Permissions: s.permissions,
-		// Key is the cache's sealing secret (appKey.cacheSecret).
+		Host: host, TokenFile: s.TokenFile,
+		AppID: s.Issuer(), Owner: s.Owner, Repositories: repos, RepositoriesOwner: reposOwner, Permissions: s.Permissions,
+		// Key is the cache's sealing secret: a PEM's text, else the
+		// signer's (gitcred.SignerSecret).
 		Key: func() ([]byte, error) {
-			if err := s.checkApp(); err != nil {
+			if err := s.CheckApp(); err != nil {
 				return nil, err
 			}
-			if s.issuer() == "" {
-				return nil, usagef("credential: no app: pass --client-id or --app-id, or set %s or %s", envClientID, envAppID)
+			if s.Issuer() == "" {
+				return nil, usagef("credential: no app: pass --client-id or --app-id, or set %s or %s", settings.EnvClientID, settings.EnvAppID)
 			}
-			if s.signer == "" {
+			if s.Signer == "" {
 				// A PEM seals the cache with its own text: a warm get
 				// reads it but parses no key (NewApp does, on a miss).
-				if name, err := s.keyName(); err != nil || name == "" {
-					return nil, cmp.Or(err, errNoKey())
+				if name, err := s.KeyName(); err != nil || name == "" {
+					return nil, cmp.Or(err, settings.ErrNoKey())
 				}
-				raw, _, err := s.key()
+				raw, _, err := s.Key()
 				return raw, err
 			}
 			if err := loadOnce(); err != nil {
 				return nil, err
 			}
-			return key.cacheSecret(s.issuer(), host.APIURL())
+			secret, err := gitcred.SignerSecret(key, s.Issuer(), host.APIURL())
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", key.Name, err)
+			}
+			return secret, nil
 		},
 		NewApp: func([]byte) (gitcred.Minter, error) {
 			if err := loadOnce(); err != nil {
 				return nil, err
 			}
-			return appauth.New(s.issuer(), key, c.appOptions(host, key.names(&s), c.debugf(&s, "app-token credential: "))...)
+			return appauth.New(s.Issuer(), key, c.appOptions(host, key.Names(&s), c.debugf(&s, "app-token credential: "))...)
 		},
 		Now: c.now, Debugf: c.debugf(&s, "app-token credential: "), Notef: note,
 	}
-	if s.tokenEnv != "" {
-		cfg.EnvToken = func() (string, error) { return c.envToken(s.tokenEnv) }
+	if s.TokenEnv != "" {
+		cfg.EnvToken = s.EnvToken
 	}
-	if s.user {
+	if s.User {
 		flagClientID := ""
-		if s.given["client-id"] {
-			flagClientID = s.clientID
+		if s.Given("client-id") {
+			flagClientID = s.ClientID
 		}
 		cfg.UserToken = func(ctx context.Context, webURL string) (string, time.Time, error) {
 			return c.signedInToken(ctx, webURL, flagClientID)
 		}
 	}
-	if s.stsURL != "" {
-		e, err := c.exchangeSettings(&s, "repositories", "user", "token-file", "token-env")
+	if s.STSURL != "" {
+		e, err := s.Exchange(c.http, "repositories", "user", "token-file", "token-env")
 		if err != nil {
 			return err
 		}
-		cfg.Exchange, cfg.ExchangeName, cfg.ExchangeSecret = e.mint, e.base+" "+e.identity, e.secret
+		cfg.Exchange, cfg.ExchangeName, cfg.ExchangeSecret = e.Mint, e.Base+" "+e.Identity, e.Secret
 	}
-	if dir, err := userdir.Find(c.getenv, false, envCacheDir); err != nil {
+	if dir, err := userdir.Find(c.getenv, false, settings.EnvCacheDir); err != nil {
 		cfg.CacheErr = err
 	} else {
-		cfg.CacheDir = s.cacheFolder(dir)
+		cfg.CacheDir = gitcred.CacheFolder(dir, signer.Redact(strings.TrimSpace(s.Signer)))
 	}
 	return oneLine(gitcred.Serve(ctx, cfg, fs.Arg(0), c.stdin, c.stdout))
 }
@@ -256,8 +191,8 @@ a --signer URI is, so it must not hold a PIN (use pin-source=, not pin-value=).
 
 func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 	fs := c.flags("setup-git", "", setupGitHelp)
-	var s settings
-	s.registerCredential(fs)
+	var s settings.Settings
+	s.RegisterCredential(fs)
 	unset := fs.Bool("unset", false, "remove app-token's configuration for the host instead")
 	global := fs.Bool("global", true, "write the user's global git configuration; --global=false needs --file")
 	file := fs.String("file", "", "write this git configuration `file` instead of the global one")
@@ -271,7 +206,7 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 	switch {
 	case *file == "" && !*global:
 		return usagef("--global=false: say which configuration to write instead with --file FILE (setup-git writes the global one otherwise)")
-	case *file != "" && *global && s.given["global"]:
+	case *file != "" && *global && s.Given("global"):
 		return usagef("--global and --file both say where to write: pass one of them")
 	}
 	git := c.gitConfig("--global")
@@ -307,12 +242,12 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stdout, "Removed app-token's credential helper for %s from %s.\n", base, where)
 		return nil
 	}
-	if s.stsURL != "" {
-		if _, err := c.exchangeSettings(&s, "repositories", "user", "token-env"); err != nil {
+	if s.STSURL != "" {
+		if _, err := s.Exchange(c.http, "repositories", "user", "token-env"); err != nil {
 			return err
 		}
 	}
-	helper, err := s.helperArgs(host)
+	helper, err := s.HelperArgs(host)
 	if err != nil {
 		return err
 	}
@@ -330,85 +265,22 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 		}
 	}
 	fmt.Fprintf(c.stdout, "Configured git to use app-token for %s in %s.\n", base, where)
-	if s.tokenEnv != "" {
-		if s.env(s.tokenEnv) == "" {
-			fmt.Fprintf(c.stderr, "app-token setup-git: note: $%s is not set here: set it where git runs\n", s.tokenEnv)
+	if s.TokenEnv != "" {
+		if s.Env(s.TokenEnv) == "" {
+			fmt.Fprintf(c.stderr, "app-token setup-git: note: $%s is not set here: set it where git runs\n", s.TokenEnv)
 		}
 		return nil
 	}
-	if s.stsURL != "" {
+	if s.STSURL != "" {
 		return nil
 	}
-	if s.issuer() == "" && !s.user {
-		fmt.Fprintf(c.stderr, "app-token setup-git: note: no --client-id or --app-id: set %s or %s where git runs\n", envClientID, envAppID)
+	if s.Issuer() == "" && !s.User {
+		fmt.Fprintf(c.stderr, "app-token setup-git: note: no --client-id or --app-id: set %s or %s where git runs\n", settings.EnvClientID, settings.EnvAppID)
 	}
-	if name, _ := s.keyName(); name == "" && !s.user {
-		fmt.Fprintf(c.stderr, "app-token setup-git: note: no --private-key-file or --signer: set %s, %s or %s where git runs\n", envPrivateKeyFile, envPrivateKey, envSigner)
+	if name, _ := s.KeyName(); name == "" && !s.User {
+		fmt.Fprintf(c.stderr, "app-token setup-git: note: no --private-key-file or --signer: set %s, %s or %s where git runs\n", settings.EnvPrivateKeyFile, settings.EnvPrivateKey, settings.EnvSigner)
 	}
 	return nil
-}
-
-// helperArgs are the arguments of the credential helper setup-git writes:
-// the settings given as flags (those from the environment are read again
-// where git runs), and always the host, so that the helper answers for the
-// host git asks it about. The private key itself is never written.
-func (s *settings) helperArgs(host ghhost.Host) ([]string, error) {
-	args := []string{"credential"}
-	add := func(flag, v string) {
-		if v != "" && s.given[strings.TrimPrefix(flag, "--")] {
-			args = append(args, flag, v)
-		}
-	}
-	add("--client-id", s.clientID)
-	add("--app-id", s.appID)
-	if s.keyFile != "" {
-		abs, err := filepath.Abs(s.keyFile)
-		if err != nil {
-			return nil, usagef("setup-git: --private-key-file: %v", err)
-		}
-		if _, err := os.Stat(abs); err != nil {
-			return nil, usagef("setup-git: --private-key-file: %v", err)
-		}
-		add("--private-key-file", abs)
-	}
-	if s.signer != "" && s.given["signer"] {
-		if signer.Redact(s.signer) != s.signer {
-			return nil, usagef("setup-git: --signer %q holds a PIN (pin-value), which git's configuration would keep in plain text: use pin-source=file:/path/to/pin", signer.Redact(s.signer))
-		}
-		uri, err := absSignerURI(s.signer)
-		if err != nil {
-			return nil, usagef("setup-git: --signer: %v", err)
-		}
-		add("--signer", uri)
-	}
-	add("--api-url", s.apiURL)
-	switch {
-	case host.GitURL() != "https://"+host.GitHost():
-		args = append(args, "--host", host.GitURL()) // plain http (loopback)
-	case !host.IsGitHubCom() || s.given["api-url"]:
-		args = append(args, "--host", host.GitHost())
-	}
-	add("--owner", s.owner)
-	add("--repositories", s.repositories)
-	for _, p := range s.permissions.args() {
-		args = append(args, "--permission", p)
-	}
-	if s.user {
-		args = append(args, "--user")
-	}
-	add("--sts-url", s.stsURL)
-	add("--identity", s.identity)
-	if s.idTokenFile != "" && s.given["id-token-file"] {
-		abs, err := filepath.Abs(s.idTokenFile)
-		if err != nil {
-			return nil, usagef("setup-git: --id-token-file: %v", err)
-		}
-		args = append(args, "--id-token-file", abs)
-	}
-	if s.tokenEnv != "" {
-		args = append(args, "--token-env", s.tokenEnv)
-	}
-	return args, nil
 }
 
 // gitEnvKeys are the variables that say where git's configuration lives.
@@ -431,56 +303,13 @@ func (c *cli) gitConfig(scope ...string) gitcred.GitConfig {
 	return gitcred.GitConfig{Scope: scope, Env: env}
 }
 
-// gitHelperSource says which source git's credential helper for host
-// uses, from the helpers git's configuration (every scope) lists for it:
-// app-token's with --token-env, --user, --token-file or the App, another
-// helper, or none. It is "" when git cannot be asked.
+// gitHelperSource says which source git's credential helper for host uses
+// (settings.HelperSource), from the helpers every scope of git's
+// configuration lists for it; "" when git cannot be asked.
 func (c *cli) gitHelperSource(ctx context.Context, host ghhost.Host) string {
-	git := c.gitConfig()
-	base := host.GitURL()
-	helpers, err := git.Helpers(ctx, base)
+	helpers, err := c.gitConfig().Helpers(ctx, host.GitURL())
 	if err != nil {
 		return ""
 	}
-	var others []string
-	for _, h := range helpers {
-		exe, args, ok := gitcred.SplitHelperCommand(h)
-		if !ok || !strings.HasPrefix(filepath.Base(exe), "app-token") || len(args) == 0 || args[0] != "credential" {
-			others = append(others, h)
-			continue
-		}
-		fs := flag.NewFlagSet("credential", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		var s settings
-		s.registerCredential(fs)
-		fs.StringVar(&s.tokenFile, "token-file", "", "")
-		fs.BoolVar(&s.debug, "debug", false, "")
-		if fs.Parse(args[1:]) != nil {
-			return fmt.Sprintf("app-token credential, with flags it does not take (%s): run app-token setup-git again", h)
-		}
-		switch {
-		case s.tokenEnv != "":
-			src := fmt.Sprintf("app-token credential, with the token in $%s", s.tokenEnv)
-			if strings.TrimSpace(c.getenv(s.tokenEnv)) == "" {
-				src += " (not set here)"
-			}
-			return src
-		case s.user:
-			return "app-token credential, with the signed-in user's token"
-		case s.stsURL != "":
-			return fmt.Sprintf("app-token credential, with tokens from the token exchange %s (trust policy %q)", s.stsURL, s.identity)
-		case s.tokenFile != "":
-			return "app-token credential, with the action's token file " + s.tokenFile
-		case s.clientID != "":
-			return "app-token credential, with installation tokens of the App " + s.clientID
-		case s.appID != "":
-			return "app-token credential, with installation tokens of the App with app ID " + s.appID
-		default:
-			return fmt.Sprintf("app-token credential, with installation tokens of the App named where git runs ($%s or $%s)", envClientID, envAppID)
-		}
-	}
-	if len(others) > 0 {
-		return fmt.Sprintf("not app-token: git asks %s (app-token setup-git replaces it)", strings.Join(others, ", "))
-	}
-	return "none for " + base + " (app-token setup-git adds app-token's)"
+	return settings.HelperSource(helpers, host.GitURL(), c.getenv)
 }

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/org/app-token/internal/cliflag"
 	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/oauth"
+	"github.com/org/app-token/internal/settings"
 	"github.com/org/app-token/internal/signin"
 	"github.com/org/app-token/internal/store"
 	"github.com/org/app-token/internal/userdir"
@@ -67,7 +69,7 @@ revoke its authorization in your GitHub settings (Applications).
 // APP_TOKEN_CONFIG_DIR, else app-token's folder in the user config folder,
 // as os.UserConfigDir finds it, read through getenv.
 func loginConfigDir(getenv func(string) string) (string, error) {
-	return userdir.Find(getenv, true, envConfigDir)
+	return userdir.Find(getenv, true, settings.EnvConfigDir)
 }
 
 // loginScryptLogN is the scrypt cost of new token files: 0 is the store's
@@ -84,15 +86,15 @@ func (c *cli) userStore(allowPlaintext bool) (*store.Store, error) {
 		return nil, err
 	}
 	st, err := store.Open(store.Options{
-		Mode:           strings.ToLower(strings.TrimSpace(c.getenv(envStore))),
+		Mode:           strings.ToLower(strings.TrimSpace(c.getenv(settings.EnvStore))),
 		Dir:            dir,
 		Keyring:        store.SystemKeyring(),
-		Passphrase:     c.getenv(envStoreKey),
+		Passphrase:     c.getenv(settings.EnvStoreKey),
 		AllowPlaintext: allowPlaintext,
 		ScryptLogN:     loginScryptLogN,
 	})
 	if err != nil {
-		return nil, usagef("%s=%q: use keyring, file, or leave it unset (the keychain when it answers, else the file)", envStore, c.getenv(envStore))
+		return nil, usagef("%s=%q: use keyring, file, or leave it unset (the keychain when it answers, else the file)", settings.EnvStore, c.getenv(settings.EnvStore))
 	}
 	return st, nil
 }
@@ -102,20 +104,20 @@ func (c *cli) session() *signin.Session {
 	return &signin.Session{
 		In: c.stdin, Out: c.stdout, Err: c.stderr, Browser: c.getenv("BROWSER"), Now: c.now,
 		OAuth:   []oauth.Option{oauth.WithHTTPClient(c.http), oauth.WithClock(c.now), oauth.WithWait(c.wait)},
-		EnvName: func(setting string) string { return flagEnv[setting] },
+		EnvName: func(setting string) string { return settings.FlagEnv[setting] },
 	}
 }
 
 func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 	fs := c.flags("login", "", loginHelp)
-	var f settings
-	f.registerSignIn(fs, true)
-	explain(fs, "client-secret", "needed by --web only")
+	var f settings.Settings
+	f.RegisterSignIn(fs, true)
+	cliflag.Explain(fs, "client-secret", "needed by --web only")
 	device := fs.Bool("device", false, "sign in with the device flow: enter a code on any device with a browser (the default)")
 	web := fs.Bool("web", false, "sign in with this machine's browser (loopback redirect with PKCE); needs the client secret")
 	scopes := fs.String("scopes", "", "OAuth App `scopes`, comma- or space-separated (GitHub Apps ignore scopes: their permissions apply)")
 	noBrowser := fs.Bool("no-browser", false, "do not open or offer to open a browser; only print the URL")
-	insecure := fs.Bool("insecure-storage", false, "where there is no OS keychain and no $"+envStoreKey+", store the tokens in a plaintext file")
+	insecure := fs.Bool("insecure-storage", false, "where there is no OS keychain and no $"+settings.EnvStoreKey+", store the tokens in a plaintext file")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -125,40 +127,40 @@ func (c *cli) cmdLogin(ctx context.Context, args []string) error {
 	if *device && *web {
 		return usagef("--device and --web exclude each other: pick one")
 	}
-	f.resolve(fs, c.getenv)
+	f.Resolve(fs, c.getenv)
 	c.debugHTTP(&f)
-	t, err := f.ghHost()
+	t, err := f.GHHost()
 	if err != nil {
 		return err
 	}
-	if f.clientID == "" {
-		return usagef("no client ID: pass --client-id or set %s (the client ID on the app's settings page, such as Iv23li..., not its numeric app ID)", envClientID)
+	if f.ClientID == "" {
+		return usagef("no client ID: pass --client-id or set %s (the client ID on the app's settings page, such as Iv23li..., not its numeric app ID)", settings.EnvClientID)
 	}
-	if *web && f.clientSecret == "" {
-		return usagef("--web needs the app's client secret: pass --client-secret or set %s (the device flow, the default, needs none)", envClientSecret)
+	if *web && f.ClientSecret == "" {
+		return usagef("--web needs the app's client secret: pass --client-secret or set %s (the device flow, the default, needs none)", settings.EnvClientSecret)
 	}
 	st, err := c.userStore(*insecure)
 	if err != nil {
 		return err
 	}
 	return c.session().Login(ctx, st, signin.LoginRequest{
-		Host: t, ClientID: f.clientID, ClientSecret: f.clientSecret, Web: *web, NoBrowser: *noBrowser,
+		Host: t, ClientID: f.ClientID, ClientSecret: f.ClientSecret, Web: *web, NoBrowser: *noBrowser,
 		Scopes: strings.FieldsFunc(*scopes, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }),
 	})
 }
 
 // signInQuery parses the flags of status, user-token and logout, which take
 // no arguments, and opens the store their sign-in lives in.
-func (c *cli) signInQuery(fs *flag.FlagSet, f *settings, args []string) (signin.Query, *store.Store, error) {
+func (c *cli) signInQuery(fs *flag.FlagSet, f *settings.Settings, args []string) (signin.Query, *store.Store, error) {
 	if err := c.parse(fs, args); err != nil {
 		return signin.Query{}, nil, err
 	}
 	if fs.NArg() > 0 {
 		return signin.Query{}, nil, usagef("%s takes no arguments, got %q", fs.Name(), fs.Arg(0))
 	}
-	f.resolve(fs, c.getenv)
+	f.Resolve(fs, c.getenv)
 	c.debugHTTP(f)
-	t, err := f.ghHost()
+	t, err := f.GHHost()
 	if err != nil {
 		return signin.Query{}, nil, err
 	}
@@ -166,8 +168,8 @@ func (c *cli) signInQuery(fs *flag.FlagSet, f *settings, args []string) (signin.
 	if err != nil {
 		return signin.Query{}, nil, err
 	}
-	q := signin.Query{Host: t, ClientID: f.clientID, Strict: f.given["client-id"], ClientSecret: f.clientSecret}
-	if f.given["api-url"] {
+	q := signin.Query{Host: t, ClientID: f.ClientID, Strict: f.Given("client-id"), ClientSecret: f.ClientSecret}
+	if f.Given("api-url") {
 		q.APIURL = t.APIURL()
 	}
 	return q, st, nil
@@ -175,8 +177,8 @@ func (c *cli) signInQuery(fs *flag.FlagSet, f *settings, args []string) (signin.
 
 func (c *cli) cmdStatus(ctx context.Context, args []string) error {
 	fs := c.flags("status", "", statusHelp)
-	var f settings
-	f.registerSignIn(fs, false)
+	var f settings.Settings
+	f.RegisterSignIn(fs, false)
 	asJSON := fs.Bool("json", false, "print JSON: host, login, client_id, flow, signed_in_at, store, store_path, encrypted, expires_at, refresh_expires_at, refreshable, token (the check: valid, refused, expired, refresh-expired or unchecked), detail")
 	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
@@ -189,9 +191,9 @@ func (c *cli) cmdStatus(ctx context.Context, args []string) error {
 
 func (c *cli) cmdUserToken(ctx context.Context, args []string) error {
 	fs := c.flags("user-token", "", userTokenHelp)
-	var f settings
-	f.registerSignIn(fs, true)
-	explain(fs, "client-secret", "needed only to refresh a token from a web sign-in whose secret was not stored")
+	var f settings.Settings
+	f.RegisterSignIn(fs, true)
+	cliflag.Explain(fs, "client-secret", "needed only to refresh a token from a web sign-in whose secret was not stored")
 	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
 		return err
@@ -206,9 +208,9 @@ func (c *cli) cmdUserToken(ctx context.Context, args []string) error {
 
 func (c *cli) cmdLogout(ctx context.Context, args []string) error {
 	fs := c.flags("logout", "", logoutHelp)
-	var f settings
-	f.registerSignIn(fs, true)
-	explain(fs, "client-secret", "needed by --revoke when it was not stored at sign-in")
+	var f settings.Settings
+	f.RegisterSignIn(fs, true)
+	cliflag.Explain(fs, "client-secret", "needed by --revoke when it was not stored at sign-in")
 	revoke := fs.Bool("revoke", false, "also revoke the access token on GitHub (needs the client secret)")
 	q, st, err := c.signInQuery(fs, &f, args)
 	if err != nil {
@@ -231,9 +233,9 @@ func (c *cli) signedInToken(ctx context.Context, webURL, flagClientID string) (t
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	q := signin.Query{Host: host, ClientID: flagClientID, Strict: flagClientID != "", ClientSecret: strings.TrimSpace(c.getenv(envClientSecret))}
+	q := signin.Query{Host: host, ClientID: flagClientID, Strict: flagClientID != "", ClientSecret: strings.TrimSpace(c.getenv(settings.EnvClientSecret))}
 	if !q.Strict {
-		q.ClientID = strings.TrimSpace(c.getenv(envClientID))
+		q.ClientID = strings.TrimSpace(c.getenv(settings.EnvClientID))
 	}
 	e, err := c.session().Token(ctx, st, q)
 	if err != nil {

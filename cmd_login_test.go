@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/org/app-token/internal/emulator"
+	"github.com/org/app-token/internal/settings"
 	"github.com/org/app-token/internal/store"
 )
 
@@ -139,13 +140,13 @@ func newLoginWorld(t *testing.T) *loginWorld {
 	failOnViolations(t, em)
 	dir := t.TempDir()
 	return &loginWorld{em: em, srv: srv, clock: clock, dir: dir, env: map[string]string{
-		"HOME":            dir,
-		"XDG_CONFIG_HOME": filepath.Join(dir, "xdg"),
-		envConfigDir:      filepath.Join(dir, "config"),
-		envStore:          "file",
-		envStoreKey:       loginStoreKey,
-		envGitHubURL:      srv.URL,
-		envAPIURL:         srv.URL + "/api/v3",
+		"HOME":                dir,
+		"XDG_CONFIG_HOME":     filepath.Join(dir, "xdg"),
+		settings.EnvConfigDir: filepath.Join(dir, "config"),
+		settings.EnvStore:     "file",
+		settings.EnvStoreKey:  loginStoreKey,
+		settings.EnvGitHubURL: srv.URL,
+		settings.EnvAPIURL:    srv.URL + "/api/v3",
 	}}
 }
 
@@ -203,7 +204,7 @@ func (w *loginWorld) newestToken(t *testing.T) emulator.UserToken {
 
 func (w *loginWorld) store(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := store.Open(store.Options{Mode: "file", Dir: w.env[envConfigDir], Passphrase: w.env[envStoreKey], ScryptLogN: loginScryptLogN})
+	st, err := store.Open(store.Options{Mode: "file", Dir: w.env[settings.EnvConfigDir], Passphrase: w.env[settings.EnvStoreKey], ScryptLogN: loginScryptLogN})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +268,7 @@ func TestLoginDeviceFlowUserTokenStatusLogout(t *testing.T) {
 	tok := w.newestToken(t)
 
 	// The token file holds no secret in clear.
-	data, err := os.ReadFile(filepath.Join(w.env[envConfigDir], "users", strings.ReplaceAll(w.host(), ":", "_")+".json"))
+	data, err := os.ReadFile(filepath.Join(w.env[settings.EnvConfigDir], "users", strings.ReplaceAll(w.host(), ":", "_")+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,17 +308,17 @@ func TestLoginDeviceFlowUserTokenStatusLogout(t *testing.T) {
 func TestLoginFlagsWinOverEnvironment(t *testing.T) {
 	t.Parallel()
 	w := newLoginWorld(t)
-	w.env[envClientID] = "Iv1.wrong"
-	w.env[envGitHubURL] = "https://github.invalid"
+	w.env[settings.EnvClientID] = "Iv1.wrong"
+	w.env[settings.EnvGitHubURL] = "https://github.invalid"
 	w.em.OnDevice(emulator.DeviceBehaviour{Decision: emulator.DeviceApprove})
 	_, stderr, err := w.run(t, "login", "--client-id", emulator.WorldClientID, "--github-url", w.srv.URL)
 	if err != nil {
 		t.Fatalf("login: %v\n%s", err, stderr)
 	}
 	// The environment alone is used when no flag is given.
-	w.env[envClientID] = emulator.WorldClientID
-	w.env[envGitHubURL] = w.srv.URL
-	w.env[envAPIURL] = w.srv.URL + "/api/v3"
+	w.env[settings.EnvClientID] = emulator.WorldClientID
+	w.env[settings.EnvGitHubURL] = w.srv.URL
+	w.env[settings.EnvAPIURL] = w.srv.URL + "/api/v3"
 	if _, stderr, err := w.run(t, "login"); err != nil {
 		t.Fatalf("login from the environment: %v\n%s", err, stderr)
 	}
@@ -361,7 +362,7 @@ func TestLoginRefusals(t *testing.T) {
 			nil, exitAuth, []string{"code expired"}},
 		{"device flow disabled", func(w *loginWorld) { w.em.SetOAuth(emulator.OAuthSettings{DeviceFlowDisabled: true}) },
 			nil, exitAuth, []string{"Enable Device Flow", "--web"}},
-		{"unknown client", nil, []string{"--client-id", "Iv1.nope"}, exitAuth, []string{`client ID "Iv1.nope"`, "--client-id", envClientID}},
+		{"unknown client", nil, []string{"--client-id", "Iv1.nope"}, exitAuth, []string{`client ID "Iv1.nope"`, "--client-id", settings.EnvClientID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -391,13 +392,13 @@ func TestLoginUsageErrors(t *testing.T) {
 		args     []string
 		contains []string
 	}{
-		{"no client ID", nil, []string{"login"}, []string{"--client-id", envClientID}},
+		{"no client ID", nil, []string{"login"}, []string{"--client-id", settings.EnvClientID}},
 		{"both flows", nil, []string{"login", "--client-id", "x", "--device", "--web"}, []string{"--device and --web"}},
-		{"web without secret", nil, []string{"login", "--client-id", "x", "--web"}, []string{"client secret", "--client-secret", envClientSecret}},
+		{"web without secret", nil, []string{"login", "--client-id", "x", "--web"}, []string{"client secret", "--client-secret", settings.EnvClientSecret}},
 		{"plain http", nil, []string{"login", "--client-id", "x", "--github-url", "http://ghe.example"}, []string{"--github-url", "use https"}},
-		{"bad api url", nil, []string{"login", "--client-id", "x", "--api-url", "ftp://x"}, []string{"--api-url", envAPIURL}},
-		{"bad store mode", map[string]string{envStore: "vault"}, []string{"login", "--client-id", "x"}, []string{envStore, `"vault"`}},
-		{"no passphrase", map[string]string{envStoreKey: ""}, []string{"login", "--client-id", "x"}, []string{envStoreKey, "--insecure-storage"}},
+		{"bad api url", nil, []string{"login", "--client-id", "x", "--api-url", "ftp://x"}, []string{"--api-url", settings.EnvAPIURL}},
+		{"bad store mode", map[string]string{settings.EnvStore: "vault"}, []string{"login", "--client-id", "x"}, []string{settings.EnvStore, `"vault"`}},
+		{"no passphrase", map[string]string{settings.EnvStoreKey: ""}, []string{"login", "--client-id", "x"}, []string{settings.EnvStoreKey, "--insecure-storage"}},
 		{"argument", nil, []string{"status", "extra"}, []string{"no arguments"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -623,7 +624,7 @@ func TestStatusCorruptStore(t *testing.T) {
 	t.Parallel()
 	w := newLoginWorld(t)
 	w.login(t)
-	path := filepath.Join(w.env[envConfigDir], "users", strings.ReplaceAll(w.host(), ":", "_")+".json")
+	path := filepath.Join(w.env[settings.EnvConfigDir], "users", strings.ReplaceAll(w.host(), ":", "_")+".json")
 	if err := os.WriteFile(path, []byte(`{"format":"app-token user tokens","version":1,`), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -639,9 +640,9 @@ func TestStatusCorruptStore(t *testing.T) {
 		t.Errorf("status after signing in again: %v", err)
 	}
 	// Wrong passphrase: a clear word, no panic.
-	w.env[envStoreKey] = "another passphrase"
+	w.env[settings.EnvStoreKey] = "another passphrase"
 	_, _, err = w.run(t, "user-token")
-	wantExit(t, err, exitAuth, envStoreKey, "passphrase")
+	wantExit(t, err, exitAuth, settings.EnvStoreKey, "passphrase")
 	// logout deletes what it cannot read.
 	if _, stderr, err := w.run(t, "logout"); err != nil || !strings.Contains(stderr, "Deleted the unreadable tokens") {
 		t.Errorf("logout of an unreadable store: %v %s", err, stderr)
@@ -651,7 +652,7 @@ func TestStatusCorruptStore(t *testing.T) {
 func TestLoginInsecureStorage(t *testing.T) {
 	t.Parallel()
 	w := newLoginWorld(t)
-	w.env[envStoreKey] = ""
+	w.env[settings.EnvStoreKey] = ""
 	w.em.OnDevice(emulator.DeviceBehaviour{Decision: emulator.DeviceApprove})
 	_, stderr, err := w.run(t, "login", "--client-id", emulator.WorldClientID, "--insecure-storage")
 	if err != nil {
@@ -676,7 +677,7 @@ func TestLogoutRevoke(t *testing.T) {
 	w := newLoginWorld(t)
 	tok := w.login(t)
 	_, _, err := w.run(t, "logout", "--revoke")
-	wantExit(t, err, exitUsage, "--client-secret", envClientSecret)
+	wantExit(t, err, exitUsage, "--client-secret", settings.EnvClientSecret)
 	if _, err := w.store(t).Load(t.Context(), w.host(), ""); err != nil {
 		t.Fatalf("a failed revocation dropped the tokens: %v", err)
 	}
@@ -719,13 +720,13 @@ func TestUserTokenPicksAmongClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := w.run(t, "user-token")
-	wantExit(t, err, exitUsage, "--client-id", envClientID)
+	wantExit(t, err, exitUsage, "--client-id", settings.EnvClientID)
 	if stdout, _, err := w.run(t, "user-token", "--client-id", "Iv1.other"); err != nil || stdout != "ghu_other\n" {
 		t.Errorf("user-token --client-id = %q, %v", stdout, err)
 	}
-	w.env[envClientID] = "Iv1.other"
+	w.env[settings.EnvClientID] = "Iv1.other"
 	if stdout, _, err := w.run(t, "user-token"); err != nil || stdout != "ghu_other\n" {
-		t.Errorf("user-token with %s = %q, %v", envClientID, stdout, err)
+		t.Errorf("user-token with %s = %q, %v", settings.EnvClientID, stdout, err)
 	}
 	_, _, err = w.run(t, "user-token", "--client-id", "Iv1.third")
 	wantExit(t, err, exitAuth, "not signed in")
@@ -741,32 +742,10 @@ func TestLoginHostsAreSeparate(t *testing.T) {
 	wantExit(t, err, exitAuth, "not signed in to github.com")
 }
 
-func TestLoginURLs(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct{ github, api, wantGitHub, wantAPI, host string }{
-		{"", "", "https://github.com", "https://api.github.com", "github.com"},
-		{"github.com", "", "https://github.com", "https://api.github.com", "github.com"},
-		{"https://GHE.example/", "", "https://GHE.example", "https://GHE.example/api/v3", "ghe.example"},
-		{"https://ghe.example", "https://ghe.example/api/v3/", "https://ghe.example", "https://ghe.example/api/v3", "ghe.example"},
-		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", "http://127.0.0.1:8080", "http://127.0.0.1:8080", "127.0.0.1:8080"},
-	} {
-		f := settings{githubURL: tc.github, apiURL: tc.api}
-		got, err := f.ghHost()
-		if err != nil || got.WebURL() != tc.wantGitHub || got.APIURL() != tc.wantAPI || got.GitHost() != tc.host {
-			t.Errorf("target(%q, %q) = %+v, %v", tc.github, tc.api, got, err)
-		}
-	}
-	for _, bad := range []string{"http://ghe.example", "ftp://x", "https://u:p@github.com", "https://github.com/?x=1", "https://"} {
-		if _, err := (&settings{githubURL: bad}).ghHost(); exitCode(err) != exitUsage {
-			t.Errorf("target(%q) = %v, want a usage error", bad, err)
-		}
-	}
-}
-
 func TestLoginConfigDir(t *testing.T) {
 	t.Parallel()
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if d, _ := loginConfigDir(env(map[string]string{envConfigDir: "/x"})); d != "/x" {
+	if d, _ := loginConfigDir(env(map[string]string{settings.EnvConfigDir: "/x"})); d != "/x" {
 		t.Errorf("APP_TOKEN_CONFIG_DIR: %s", d)
 	}
 	if runtime.GOOS == "linux" {
@@ -776,7 +755,7 @@ func TestLoginConfigDir(t *testing.T) {
 		if d, _ := loginConfigDir(env(map[string]string{"XDG_CONFIG_HOME": "rel", "HOME": "/h"})); d != "/h/.config/app-token" {
 			t.Errorf("HOME: %s", d)
 		}
-		if _, err := loginConfigDir(env(nil)); err == nil || !strings.Contains(err.Error(), envConfigDir) {
+		if _, err := loginConfigDir(env(nil)); err == nil || !strings.Contains(err.Error(), settings.EnvConfigDir) {
 			t.Errorf("no folder: %v", err)
 		}
 	}
@@ -805,8 +784,8 @@ func TestLoginEndToEndBinary(t *testing.T) {
 	srv := httptest.NewServer(em)
 	defer srv.Close()
 	env := []string{
-		"HOME=" + dir, envConfigDir + "=" + filepath.Join(dir, "config"), envStore + "=file", envStoreKey + "=" + loginStoreKey,
-		envGitHubURL + "=" + srv.URL, envAPIURL + "=" + srv.URL, envClientID + "=" + emulator.WorldClientID,
+		"HOME=" + dir, settings.EnvConfigDir + "=" + filepath.Join(dir, "config"), settings.EnvStore + "=file", settings.EnvStoreKey + "=" + loginStoreKey,
+		settings.EnvGitHubURL + "=" + srv.URL, settings.EnvAPIURL + "=" + srv.URL, settings.EnvClientID + "=" + emulator.WorldClientID,
 		"PATH=" + os.Getenv("PATH"), "SYSTEMROOT=" + os.Getenv("SYSTEMROOT"),
 	}
 	run := func(args ...string) (string, string, int) {

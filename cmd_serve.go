@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/settings"
 	"github.com/org/app-token/internal/sts"
 )
 
@@ -45,62 +46,62 @@ func (l *serveStrings) Set(v string) error {
 }
 
 func (c *cli) cmdServe(ctx context.Context, args []string) error {
-	var s settings
+	var s settings.Settings
 	var listen string
 	var issuers, audiences, owners serveStrings
 	fs := c.flags("serve", "", serveHelp)
-	s.registerApp(fs, "https://api.github.com")
-	fs.StringVar(&listen, "listen", "", "the `address` to listen on (default :$"+envPort+" when "+envPort+" is set, else :8080)")
-	fs.StringVar(&s.stsURL, "url", "", "the exchange's public `URL`, the ID tokens' default audience (default $"+envSTSURL+"); required")
-	fs.Var(&issuers, "issuer", "a trusted OIDC issuer `URL` (repeatable; default $"+envSTSIssuers+", else GitHub Actions' issuer for --api-url's host)")
+	s.RegisterApp(fs, "https://api.github.com")
+	fs.StringVar(&listen, "listen", "", "the `address` to listen on (default :$"+settings.EnvPort+" when "+settings.EnvPort+" is set, else :8080)")
+	fs.StringVar(&s.STSURL, "url", "", "the exchange's public `URL`, the ID tokens' default audience (default $"+settings.EnvSTSURL+"); required")
+	fs.Var(&issuers, "issuer", "a trusted OIDC issuer `URL` (repeatable; default $"+settings.EnvSTSIssuers+", else GitHub Actions' issuer for --api-url's host)")
 	fs.Var(&audiences, "audience", "an accepted audience (repeatable; default --url)")
 	fs.Var(&owners, "owner", "serve only scopes of this `account` (repeatable; default every account the App is installed on)")
 	policyTTL := fs.Duration("policy-ttl", sts.DefaultPolicyTTL, "how long a trust policy read is trusted before it is revalidated")
 	installTTL := fs.Duration("installation-ttl", sts.DefaultInstallationTTL, "how long an installation lookup is kept")
 	rate := fs.Float64("rate-limit", sts.DefaultRateLimit, "exchanges per second one subject may make")
 	burst := fs.Int("rate-burst", sts.DefaultRateBurst, "exchanges one subject may make in a burst")
-	fs.BoolVar(&s.debug, "debug", false, "log each GitHub request at level DEBUG; never secrets (or set "+envDebug+"=1)")
+	fs.BoolVar(&s.Debug, "debug", false, "log each GitHub request at level DEBUG; never secrets (or set "+settings.EnvDebug+"=1)")
 	host, err := c.appFlags(fs, &s, args)
 	if err != nil {
 		return err
 	}
-	if s.stsURL == "" {
-		s.stsURL = s.env(envSTSURL)
+	if s.STSURL == "" {
+		s.STSURL = s.Env(settings.EnvSTSURL)
 	}
-	if s.stsURL == "" {
-		return usagef("serve: no --url: pass the exchange's public URL (--url https://sts.example.com, or set %s); it is the audience workflows request", envSTSURL)
+	if s.STSURL == "" {
+		return usagef("serve: no --url: pass the exchange's public URL (--url https://sts.example.com, or set %s); it is the audience workflows request", settings.EnvSTSURL)
 	}
-	if s.issuer() == "" {
-		return usagef("serve: no app given: pass --client-id (or --app-id), or set %s", envClientID)
+	if s.Issuer() == "" {
+		return usagef("serve: no app given: pass --client-id (or --app-id), or set %s", settings.EnvClientID)
 	}
 	if listen == "" {
-		listen = defaultListen(s.env(envPort))
+		listen = defaultListen(s.Env(settings.EnvPort))
 	}
 	if len(issuers) == 0 {
-		issuers.Set(s.env(envSTSIssuers))
+		issuers.Set(s.Env(settings.EnvSTSIssuers))
 	}
 	if len(issuers) == 0 {
 		issuers = serveStrings{host.ActionsIssuer()}
 	}
-	key, err := c.loadKey(ctx, &s)
+	key, err := s.LoadKey(ctx)
 	if err != nil {
 		return err
 	}
 	defer key.Close()
 
 	level := slog.LevelInfo
-	if s.debug {
+	if s.Debug {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewJSONHandler(c.stderr, &slog.HandlerOptions{Level: level}))
 	cfg := sts.Config{
-		ClientID: s.issuer(), Signer: key, APIURL: host.APIURL(), URL: s.stsURL,
+		ClientID: s.Issuer(), Signer: key, APIURL: host.APIURL(), URL: s.STSURL,
 		Issuers: issuers, Audiences: audiences, Owners: owners,
 		HTTPClient: c.serverClient(), Logger: logger, Now: c.now,
 		PolicyTTL: *policyTTL, InstallationTTL: *installTTL, RateLimit: *rate, RateBurst: *burst,
 		AppOptions: []appauth.Option{appauth.WithWait(c.wait)},
 	}
-	if s.debug {
+	if s.Debug {
 		cfg.AppOptions = append(cfg.AppOptions, appauth.WithDebug(func(format string, args ...any) {
 			logger.Debug(fmt.Sprintf(format, args...))
 		}))

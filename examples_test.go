@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/goccy/go-yaml"
+
 	"github.com/org/app-token/internal/demo"
 	"github.com/org/app-token/internal/emulator"
 )

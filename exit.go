@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/cliflag"
 	"github.com/org/app-token/internal/gitcred"
 	"github.com/org/app-token/internal/oauth"
 	"github.com/org/app-token/internal/signer"
@@ -32,14 +33,9 @@ var errSilent = errors.New("")
 // errSilentAuth is errSilent for authentication failures.
 var errSilentAuth = fmt.Errorf("%w", errSilent)
 
-// usageError is a mistake in the command line or the settings: exit code 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
-}
+// usagef is a mistake in the command line or the settings: exit code 2
+// (cliflag.UsageError).
+func usagef(format string, args ...any) error { return cliflag.Usagef(format, args...) }
 
 // authError marks a failure to authenticate that only the command can
 // recognise (signed out, a refused sign-in): exit code 4.
@@ -51,7 +47,7 @@ func (e *authError) Unwrap() error { return e.err }
 // exitCode is the one classifier of failures: every command's errors get
 // their exit code here, from the markers above or from what failed.
 func exitCode(err error) int {
-	var ue *usageError
+	var ue *cliflag.UsageError
 	var ae *authError
 	switch {
 	case err == nil:

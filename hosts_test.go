@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/org/app-token/internal/emulator"
+	"github.com/org/app-token/internal/settings"
 )
 
 // TestSetupGitAndCredentialAgreeOnTheHost writes git's configuration with
@@ -28,18 +29,18 @@ func TestSetupGitAndCredentialAgreeOnTheHost(t *testing.T) {
 		wantURL string
 	}{
 		{"github.com", nil, nil, "https://github.com"},
-		{"GHES by environment", map[string]string{envAPIURL: "https://ghe.example/api/v3"}, nil, "https://ghe.example"},
-		{"GHES web URL by environment", map[string]string{envGitHubURL: "https://ghe.example"}, nil, "https://ghe.example"},
+		{"GHES by environment", map[string]string{settings.EnvAPIURL: "https://ghe.example/api/v3"}, nil, "https://ghe.example"},
+		{"GHES web URL by environment", map[string]string{settings.EnvGitHubURL: "https://ghe.example"}, nil, "https://ghe.example"},
 		{"GHES by flag", nil, []string{"--api-url", "https://ghe.example/api/v3"}, "https://ghe.example"},
 		{"GHES by host", nil, []string{"--host", "ghe.example"}, "https://ghe.example"},
 		{"GHE.com by flag", nil, []string{"--api-url", "https://api.octo.ghe.com"}, "https://octo.ghe.com"},
 		{"loopback http by flag", nil, []string{"--api-url", emu}, emu},
-		{"loopback http by environment", map[string]string{envAPIURL: emu}, nil, emu},
+		{"loopback http by environment", map[string]string{settings.EnvAPIURL: emu}, nil, emu},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			env := map[string]string{envCacheDir: filepath.Join(dir, "cache")}
+			env := map[string]string{settings.EnvCacheDir: filepath.Join(dir, "cache")}
 			for _, kv := range credGitEnv(dir) {
 				k, v, _ := strings.Cut(kv, "=")
 				env[k] = v

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+
 	"github.com/org/app-token/internal/emulator"
 	"github.com/org/app-token/internal/signer/signertest"
 )
