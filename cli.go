@@ -6,17 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"golang.org/x/net/http/httpproxy"
-
 	"github.com/org/app-token/internal/cliflag"
+	"github.com/org/app-token/internal/httpclient"
 	"github.com/org/app-token/internal/settings"
 )
 
@@ -46,7 +43,7 @@ func newCLI(getenv func(string) string, stdin io.Reader, stdout, stderr io.Write
 		stdin:      stdin,
 		stdout:     stdout,
 		stderr:     stderr,
-		http:       newHTTPClient(getenv),
+		http:       httpclient.New(getenv),
 		now:        time.Now,
 		wait:       sleepCtx,
 		executable: os.Executable,
@@ -64,90 +61,13 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// httpTimeout bounds every request: a credential helper must never hang git.
-const httpTimeout = 30 * time.Second
-
-// newHTTPClient returns the one client every command uses: proxies come
-// from HTTPS_PROXY, HTTP_PROXY and NO_PROXY (read through getenv, so tests
-// can set them), and nothing waits longer than httpTimeout.
-func newHTTPClient(getenv func(string) string) *http.Client {
-	proxy := proxyFunc(getenv)
-	t := &http.Transport{
-		Proxy: func(r *http.Request) (*url.URL, error) { return proxy(r.URL) },
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          10,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: httpTimeout,
-		ExpectContinueTimeout: 1 * time.Second,
-	}
-	return &http.Client{Transport: t, Timeout: httpTimeout}
-}
-
-// proxyFunc is http.ProxyFromEnvironment reading through getenv instead of
-// the process environment (which it caches once for the whole process).
-func proxyFunc(getenv func(string) string) func(*url.URL) (*url.URL, error) {
-	first := func(names ...string) string {
-		for _, n := range names {
-			if v := getenv(n); v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-	cfg := &httpproxy.Config{
-		HTTPProxy:  first("HTTP_PROXY", "http_proxy"),
-		HTTPSProxy: first("HTTPS_PROXY", "https_proxy"),
-		NoProxy:    first("NO_PROXY", "no_proxy"),
-		CGI:        getenv("REQUEST_METHOD") != "",
-	}
-	return cfg.ProxyFunc()
-}
-
 // debugHTTP makes c's client print each request on stderr when s asks
-// for debugging: method, path (never the query), status and time; never a
-// header or body, so never a secret. Commands that mint through appauth
-// have its own debug lines instead.
+// for debugging (httpclient.WithDebug: never a header or body). Commands
+// that mint through appauth have its own debug lines instead.
 func (c *cli) debugHTTP(s *settings.Settings) {
-	if !s.Debug {
-		return
+	if s.Debug {
+		c.http = httpclient.WithDebug(c.http, c.stderr, c.now)
 	}
-	next := c.http.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	h := *c.http
-	h.Transport = &debugTransport{next: next, now: c.now, w: c.stderr}
-	c.http = &h
-}
-
-type debugTransport struct {
-	next http.RoundTripper
-	now  func() time.Time
-	w    io.Writer
-}
-
-func (t *debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	start := t.now()
-	resp, err := t.next.RoundTrip(req)
-	took := millis(t.now().Sub(start))
-	if err != nil {
-		// err may quote the URL; the path alone says enough.
-		fmt.Fprintf(t.w, "debug: %s %s: failed after %s\n", req.Method, req.URL.Path, took)
-		return nil, err
-	}
-	fmt.Fprintf(t.w, "debug: %s %s: %d in %s\n", req.Method, req.URL.Path, resp.StatusCode, took)
-	return resp, nil
-}
-
-// millis prints d in milliseconds with one decimal (0.4ms, 120.0ms): a
-// loopback request takes less than the millisecond time.Duration rounds to.
-func millis(d time.Duration) string {
-	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
 }
 
 // command is one subcommand of app-token.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,8 +18,8 @@ import (
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/cliflag"
 	"github.com/org/app-token/internal/ghhost"
-	"github.com/org/app-token/internal/oauth"
 	"github.com/org/app-token/internal/settings"
+	"github.com/org/app-token/internal/signin"
 )
 
 // appOptions are the appauth options every command shares: the one HTTP
@@ -169,8 +168,8 @@ func (c *cli) printToken(ctx context.Context, app *appauth.App, tok *appauth.Tok
 	if app != nil && (tok.AppSlug == "" || tok.Owner == "") {
 		// --installation-id skipped the lookup that names them: one
 		// request (GET /app/installations) fills them in.
-		if err := fillInstallation(ctx, app, tok); err != nil {
-			return err
+		if err := app.NameInstallation(ctx, tok); err != nil {
+			return fmt.Errorf("name the installation's owner for --json: %w", err)
 		}
 	}
 	if tok.Permissions == nil {
@@ -180,21 +179,6 @@ func (c *cli) printToken(ctx context.Context, app *appauth.App, tok *appauth.Tok
 		tok.Repositories = []string{} // all of the installation's: repository_selection says so
 	}
 	return c.printJSON(tok)
-}
-
-// fillInstallation names the app and owner of tok's installation.
-func fillInstallation(ctx context.Context, app *appauth.App, tok *appauth.Token) error {
-	list, err := app.Installations(ctx)
-	if err != nil {
-		return fmt.Errorf("name the installation's owner for --json: %w", err)
-	}
-	for _, in := range list {
-		if in.ID == tok.InstallationID {
-			tok.AppSlug, tok.Owner = cmp.Or(tok.AppSlug, in.AppSlug), cmp.Or(tok.Owner, in.Account)
-			return nil
-		}
-	}
-	return fmt.Errorf("name the installation's owner for --json: installation %d is not among the app's installations", tok.InstallationID)
 }
 
 // printJSON writes v as every --json does: one document, indented by two
@@ -243,29 +227,14 @@ lists, and revokes it.`)
 		return err
 	}
 	defer done()
-	list, err := app.Installations(ctx)
+	out, err := app.InstallationsWithRepositories(ctx)
 	if err != nil {
 		return err
-	}
-	// Each installation with the repositories it reaches, which GitHub
-	// lists only to one of its tokens (InstallationRepositories).
-	out := make([]installationRepos, 0, len(list))
-	for _, in := range list {
-		ir := installationRepos{Installation: in, Repositories: []string{}}
-		if in.Permissions == nil {
-			in.Permissions = map[string]string{}
-		}
-		if !in.Suspended && in.AccountType != "Enterprise" {
-			if ir.Repositories, err = app.InstallationRepositories(ctx, in); err != nil {
-				return fmt.Errorf("list the repositories of installation %d: %w", in.ID, err)
-			}
-		}
-		out = append(out, ir)
 	}
 	if asJSON {
 		return c.printJSON(out)
 	}
-	if len(list) == 0 {
+	if len(out) == 0 {
 		fmt.Fprintln(c.stderr, "The app has no installations.")
 		return nil
 	}
@@ -285,13 +254,6 @@ lists, and revokes it.`)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", in.ID, in.Account, in.AccountType, repos, permissionSummary(in.Permissions))
 	}
 	return tw.Flush()
-}
-
-// installationRepos is one line of installations: the installation and
-// the names of the repositories it reaches ([] when suspended).
-type installationRepos struct {
-	*appauth.Installation
-	Repositories []string `json:"repositories"`
 }
 
 func permissionSummary(p map[string]string) string {
@@ -342,38 +304,10 @@ needs the app's client ID and client secret.`)
 	if token == "" {
 		return usagef("revoke: no token on stdin: pipe the token in (app-token revoke < token.txt)")
 	}
-	if isUserToken(token) {
-		return c.revokeUserToken(ctx, &s, host, token)
+	if signin.IsUserToken(token) {
+		return c.session().RevokeUserToken(ctx, host, s.ClientID, s.ClientSecret, token)
 	}
 	if err := appauth.Revoke(ctx, token, c.appOptions(host, settings.FlagNames, nil)...); err != nil {
-		return fmt.Errorf("revoke: %w", err)
-	}
-	fmt.Fprintln(c.stderr, "Token revoked.")
-	return nil
-}
-
-// isUserToken reports the prefixes of user access tokens: ghu_ (a GitHub
-// App's) and gho_ (an OAuth App's)
-// (https://github.blog/engineering/platform-security/behind-githubs-new-authentication-token-formats/).
-func isUserToken(token string) bool {
-	return strings.HasPrefix(token, "ghu_") || strings.HasPrefix(token, "gho_")
-}
-
-// revokeUserToken revokes a user access token as its app:
-// DELETE /applications/{client_id}/token with the client secret.
-func (c *cli) revokeUserToken(ctx context.Context, s *settings.Settings, host ghhost.Host, token string) error {
-	if s.ClientID == "" || s.ClientSecret == "" {
-		return usagef("revoke: a user token (ghu_...) is revoked by its app: pass --client-id and --client-secret, or set %s and %s (or run app-token logout --revoke if you signed in with app-token login)", settings.EnvClientID, settings.EnvClientSecret)
-	}
-	client, err := oauth.New(oauth.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, GitHubURL: host.WebURL(), APIURL: host.APIURL()},
-		oauth.WithHTTPClient(c.http), oauth.WithClock(c.now), oauth.WithWait(c.wait))
-	if err != nil {
-		return err
-	}
-	switch err := client.Revoke(ctx, token); {
-	case errors.Is(err, oauth.ErrTokenUnknown):
-		return &authError{fmt.Errorf("revoke: GitHub does not know the token for client %s: it was already revoked or expired, belongs to another app, or the client secret is not this app's", s.ClientID)}
-	case err != nil:
 		return fmt.Errorf("revoke: %w", err)
 	}
 	fmt.Fprintln(c.stderr, "Token revoked.")

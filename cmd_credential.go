@@ -1,13 +1,11 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -95,53 +93,16 @@ func (c *cli) cmdCredential(ctx context.Context, args []string) error {
 	}
 	note := func(format string, args ...any) { fmt.Fprintf(c.stderr, "app-token credential: "+format+"\n", args...) }
 	// The key is loaded once, and only for a request the helper answers
-	// with an installation token.
-	var key *settings.AppKey
-	loadOnce := func() error {
-		if key != nil {
-			return nil
-		}
-		k, err := s.LoadKey(ctx)
-		key = k
-		return err
-	}
-	defer func() {
-		if key != nil {
-			key.Close()
-		}
-	}()
+	// with a minted token.
+	keys := s.KeyOnce()
+	defer keys.Close()
 	cfg := gitcred.Config{
 		Host: host, TokenFile: s.TokenFile,
 		AppID: s.Issuer(), Owner: s.Owner, Repositories: repos, RepositoriesOwner: reposOwner, Permissions: s.Permissions,
-		// Key is the cache's sealing secret: a PEM's text, else the
-		// signer's (gitcred.SignerSecret).
-		Key: func() ([]byte, error) {
-			if err := s.CheckApp(); err != nil {
-				return nil, err
-			}
-			if s.Issuer() == "" {
-				return nil, usagef("credential: no app: pass --client-id or --app-id, or set %s or %s", settings.EnvClientID, settings.EnvAppID)
-			}
-			if s.Signer == "" {
-				// A PEM seals the cache with its own text: a warm get
-				// reads it but parses no key (NewApp does, on a miss).
-				if name, err := s.KeyName(); err != nil || name == "" {
-					return nil, cmp.Or(err, settings.ErrNoKey())
-				}
-				raw, _, err := s.Key()
-				return raw, err
-			}
-			if err := loadOnce(); err != nil {
-				return nil, err
-			}
-			secret, err := gitcred.SignerSecret(key, s.Issuer(), host.APIURL())
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", key.Name, err)
-			}
-			return secret, nil
-		},
+		Key: func() ([]byte, error) { return keys.CacheSecret(ctx, host.APIURL()) },
 		NewApp: func([]byte) (gitcred.Minter, error) {
-			if err := loadOnce(); err != nil {
+			key, err := keys.Get(ctx)
+			if err != nil {
 				return nil, err
 			}
 			return appauth.New(s.Issuer(), key, c.appOptions(host, key.Names(&s), c.debugf(&s, "app-token credential: "))...)
@@ -219,27 +180,16 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 		git.Scope, where = []string{"--file", abs}, abs
 	}
 	base := host.GitURL()
-	helperKey := "credential." + base + ".helper"
-	pathKey := "credential." + base + ".useHttpPath"
 	if *unset {
-		var found bool
-		for _, k := range []string{helperKey, pathKey} {
-			vals, err := git.GetAll(ctx, k)
-			if err != nil {
-				return fmt.Errorf("setup-git --unset: %w", err)
-			}
-			found = found || len(vals) > 0
-		}
-		if !found {
+		removed, err := git.RemoveHelper(ctx, base)
+		switch {
+		case err != nil:
+			return fmt.Errorf("setup-git --unset: %w", err)
+		case !removed:
 			fmt.Fprintf(c.stdout, "Nothing to remove: %s has no credential helper for %s.\n", where, base)
-			return nil
+		default:
+			fmt.Fprintf(c.stdout, "Removed app-token's credential helper for %s from %s.\n", base, where)
 		}
-		for _, k := range []string{helperKey, pathKey} {
-			if err := git.Unset(ctx, k); err != nil {
-				return fmt.Errorf("setup-git --unset: %w", err)
-			}
-		}
-		fmt.Fprintf(c.stdout, "Removed app-token's credential helper for %s from %s.\n", base, where)
 		return nil
 	}
 	if s.STSURL != "" {
@@ -251,18 +201,12 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	exe, err := os.Executable()
+	exe, err := c.executable()
 	if err != nil {
 		return fmt.Errorf("setup-git: find this program: %w", err)
 	}
-	for _, st := range [][]string{
-		{"--replace-all", helperKey, ""},
-		{"--add", helperKey, gitcred.HelperCommand(exe, helper...)},
-		{pathKey, "true"},
-	} {
-		if err := git.Set(ctx, st...); err != nil {
-			return fmt.Errorf("setup-git: %w", err)
-		}
+	if err := git.SetupHelper(ctx, base, gitcred.HelperCommand(exe, helper...)); err != nil {
+		return fmt.Errorf("setup-git: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "Configured git to use app-token for %s in %s.\n", base, where)
 	if s.TokenEnv != "" {
@@ -283,24 +227,10 @@ func (c *cli) cmdSetupGit(ctx context.Context, args []string) error {
 	return nil
 }
 
-// gitEnvKeys are the variables that say where git's configuration lives.
-// git runs with the process's environment, but these are read through
-// getenv, so that tests can point git at their own files.
-var gitEnvKeys = []string{"HOME", "USERPROFILE", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM"}
-
-// gitConfig edits scope of git's configuration with git's location
-// variables taken from getenv.
+// gitConfig edits scope of git's configuration, with git's location
+// variables (HOME, GIT_CONFIG_GLOBAL, ...) read through getenv.
 func (c *cli) gitConfig(scope ...string) gitcred.GitConfig {
-	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		k, _, _ := strings.Cut(kv, "=")
-		return slices.Contains(gitEnvKeys, k)
-	})
-	for _, k := range gitEnvKeys {
-		if v := c.getenv(k); v != "" {
-			env = append(env, k+"="+v)
-		}
-	}
-	return gitcred.GitConfig{Scope: scope, Env: env}
+	return gitcred.NewGitConfig(os.Environ(), c.getenv, scope...)
 }
 
 // gitHelperSource says which source git's credential helper for host uses

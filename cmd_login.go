@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -8,12 +9,10 @@ import (
 	"time"
 
 	"github.com/org/app-token/internal/cliflag"
-	"github.com/org/app-token/internal/ghhost"
 	"github.com/org/app-token/internal/oauth"
 	"github.com/org/app-token/internal/settings"
 	"github.com/org/app-token/internal/signin"
 	"github.com/org/app-token/internal/store"
-	"github.com/org/app-token/internal/userdir"
 )
 
 const loginHelp = `
@@ -65,13 +64,6 @@ which needs the app's client secret. To withdraw the app's access entirely,
 revoke its authorization in your GitHub settings (Applications).
 `
 
-// loginConfigDir is where the token files and locks live:
-// APP_TOKEN_CONFIG_DIR, else app-token's folder in the user config folder,
-// as os.UserConfigDir finds it, read through getenv.
-func loginConfigDir(getenv func(string) string) (string, error) {
-	return userdir.Find(getenv, true, settings.EnvConfigDir)
-}
-
 // loginScryptLogN is the scrypt cost of new token files: 0 is the store's
 // default (2^15). The tests of this package lower it once, in init, because
 // under the race detector each derivation at full cost takes seconds; the
@@ -81,22 +73,7 @@ var loginScryptLogN = 0
 // userStore opens the token store the environment describes.
 // allowPlaintext is --insecure-storage.
 func (c *cli) userStore(allowPlaintext bool) (*store.Store, error) {
-	dir, err := loginConfigDir(c.getenv)
-	if err != nil {
-		return nil, err
-	}
-	st, err := store.Open(store.Options{
-		Mode:           strings.ToLower(strings.TrimSpace(c.getenv(settings.EnvStore))),
-		Dir:            dir,
-		Keyring:        store.SystemKeyring(),
-		Passphrase:     c.getenv(settings.EnvStoreKey),
-		AllowPlaintext: allowPlaintext,
-		ScryptLogN:     loginScryptLogN,
-	})
-	if err != nil {
-		return nil, usagef("%s=%q: use keyring, file, or leave it unset (the keychain when it answers, else the file)", settings.EnvStore, c.getenv(settings.EnvStore))
-	}
-	return st, nil
+	return settings.UserStore(c.getenv, allowPlaintext, loginScryptLogN)
 }
 
 // session is the world of the sign-in commands.
@@ -219,27 +196,14 @@ func (c *cli) cmdLogout(ctx context.Context, args []string) error {
 	return c.session().Logout(ctx, st, q, *revoke)
 }
 
-// signedInToken returns the signed-in user's access token for the GitHub
-// at webURL (git's protocol://host), refreshing it first if it expires
-// within 5 minutes: credential --user's answer. A --client-id given as a
-// flag must match the sign-in; APP_TOKEN_CLIENT_ID, which may name the App
-// the credential helper mints for, only states a preference.
+// signedInToken is credential --user's answer for the GitHub at webURL
+// (signin.Session.HelperToken): a --client-id flag must match the sign-in,
+// APP_TOKEN_CLIENT_ID only states a preference.
 func (c *cli) signedInToken(ctx context.Context, webURL, flagClientID string) (token string, expiresAt time.Time, err error) {
-	host, err := ghhost.New(webURL, "")
-	if err != nil {
-		return "", time.Time{}, err
-	}
 	st, err := c.userStore(false)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	q := signin.Query{Host: host, ClientID: flagClientID, Strict: flagClientID != "", ClientSecret: strings.TrimSpace(c.getenv(settings.EnvClientSecret))}
-	if !q.Strict {
-		q.ClientID = strings.TrimSpace(c.getenv(settings.EnvClientID))
-	}
-	e, err := c.session().Token(ctx, st, q)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	return e.AccessToken, e.ExpiresAt, nil
+	clientID := cmp.Or(flagClientID, strings.TrimSpace(c.getenv(settings.EnvClientID)))
+	return c.session().HelperToken(ctx, st, webURL, clientID, flagClientID != "", strings.TrimSpace(c.getenv(settings.EnvClientSecret)))
 }

@@ -745,17 +745,17 @@ func TestLoginHostsAreSeparate(t *testing.T) {
 func TestLoginConfigDir(t *testing.T) {
 	t.Parallel()
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if d, _ := loginConfigDir(env(map[string]string{settings.EnvConfigDir: "/x"})); d != "/x" {
+	if d, _ := settings.ConfigDir(env(map[string]string{settings.EnvConfigDir: "/x"})); d != "/x" {
 		t.Errorf("APP_TOKEN_CONFIG_DIR: %s", d)
 	}
 	if runtime.GOOS == "linux" {
-		if d, _ := loginConfigDir(env(map[string]string{"XDG_CONFIG_HOME": "/xdg", "HOME": "/h"})); d != "/xdg/app-token" {
+		if d, _ := settings.ConfigDir(env(map[string]string{"XDG_CONFIG_HOME": "/xdg", "HOME": "/h"})); d != "/xdg/app-token" {
 			t.Errorf("XDG_CONFIG_HOME: %s", d)
 		}
-		if d, _ := loginConfigDir(env(map[string]string{"XDG_CONFIG_HOME": "rel", "HOME": "/h"})); d != "/h/.config/app-token" {
+		if d, _ := settings.ConfigDir(env(map[string]string{"XDG_CONFIG_HOME": "rel", "HOME": "/h"})); d != "/h/.config/app-token" {
 			t.Errorf("HOME: %s", d)
 		}
-		if _, err := loginConfigDir(env(nil)); err == nil || !strings.Contains(err.Error(), settings.EnvConfigDir) {
+		if _, err := settings.ConfigDir(env(nil)); err == nil || !strings.Contains(err.Error(), settings.EnvConfigDir) {
 			t.Errorf("no folder: %v", err)
 		}
 	}

@@ -3,15 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/demo"
-	"github.com/org/app-token/internal/emulator"
 )
 
 func (c *cli) cmdDemo(ctx context.Context, args []string) error {
@@ -76,7 +73,7 @@ func (c *cli) demoStep(ctx context.Context, env map[string]string, post bool) (s
 func (c *cli) cmdEmulator(ctx context.Context, args []string) error {
 	var listen, dir, keyFile string
 	var offset time.Duration
-	var faults faultFlag
+	var faults demo.Faults
 	fs := c.flags("emulator", "", `Serve the offline GitHub API emulator with a generated test App, for dry
 runs with act and for trying app-token without GitHub. It serves the REST
 API at / and at /api/v3/ (like GitHub Enterprise Server) and the OAuth
@@ -100,7 +97,7 @@ Examples:
 	if fs.NArg() > 0 {
 		return usagef("emulator takes no arguments, got %q", fs.Arg(0))
 	}
-	key, err := emulatorKey(keyFile)
+	key, err := demo.LoadKey(keyFile)
 	if err != nil {
 		return err
 	}
@@ -108,34 +105,4 @@ Examples:
 		Key: key, Listen: listen, Dir: dir, ClockOffset: offset, Faults: faults,
 		Out: c.stdout, Log: c.stderr, Now: c.now,
 	})
-}
-
-// faultFlag is the repeatable --fault.
-type faultFlag []emulator.Fault
-
-func (f *faultFlag) String() string { return "" }
-
-func (f *faultFlag) Set(v string) error {
-	fault, err := demo.ParseFault(v)
-	if err != nil {
-		return err
-	}
-	*f = append(*f, fault)
-	return nil
-}
-
-// emulatorKey loads the test App's key from file, or generates one.
-func emulatorKey(file string) (*rsa.PrivateKey, error) {
-	if file == "" {
-		return emulator.GenerateKey()
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("--key-file: %w", err)
-	}
-	k, _, err := appauth.ParsePrivateKey(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("--key-file: %w", err)
-	}
-	return k, nil
 }

@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 
 	"github.com/org/app-token/internal/appauth"
+	"github.com/org/app-token/internal/cliflag"
+	"github.com/org/app-token/internal/httpclient"
 	"github.com/org/app-token/internal/settings"
 	"github.com/org/app-token/internal/sts"
 )
@@ -31,24 +32,10 @@ Example:
     --private-key-file app.pem
 `
 
-// serveStrings is a repeatable string flag (comma-separated values are
-// split too).
-type serveStrings []string
-
-func (l *serveStrings) String() string { return strings.Join(*l, ",") }
-func (l *serveStrings) Set(v string) error {
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*l = append(*l, p)
-		}
-	}
-	return nil
-}
-
 func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	var s settings.Settings
 	var listen string
-	var issuers, audiences, owners serveStrings
+	var issuers, audiences, owners cliflag.Strings
 	fs := c.flags("serve", "", serveHelp)
 	s.RegisterApp(fs, "https://api.github.com")
 	fs.StringVar(&listen, "listen", "", "the `address` to listen on (default :$"+settings.EnvPort+" when "+settings.EnvPort+" is set, else :8080)")
@@ -81,7 +68,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		issuers.Set(s.Env(settings.EnvSTSIssuers))
 	}
 	if len(issuers) == 0 {
-		issuers = serveStrings{host.ActionsIssuer()}
+		issuers = cliflag.Strings{host.ActionsIssuer()}
 	}
 	key, err := s.LoadKey(ctx)
 	if err != nil {
@@ -97,7 +84,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	cfg := sts.Config{
 		ClientID: s.Issuer(), Signer: key, APIURL: host.APIURL(), URL: s.STSURL,
 		Issuers: issuers, Audiences: audiences, Owners: owners,
-		HTTPClient: c.serverClient(), Logger: logger, Now: c.now,
+		HTTPClient: httpclient.ForServer(c.http), Logger: logger, Now: c.now,
 		PolicyTTL: *policyTTL, InstallationTTL: *installTTL, RateLimit: *rate, RateBurst: *burst,
 		AppOptions: []appauth.Option{appauth.WithWait(c.wait)},
 	}
@@ -122,22 +109,4 @@ func defaultListen(port string) string {
 		port = "8080"
 	}
 	return ":" + port
-}
-
-// serverIdleConns is how many idle connections to one host (GitHub's API)
-// the exchange keeps: net/http's default of 2 makes every concurrent mint
-// beyond the second open a new TLS connection.
-const serverIdleConns = 128
-
-// serverClient is the one HTTP client with room for a server's
-// concurrency.
-func (c *cli) serverClient() *http.Client {
-	hc := *c.http
-	if t, ok := hc.Transport.(*http.Transport); ok {
-		t = t.Clone()
-		t.MaxIdleConns = 0 // no limit across hosts; per host below
-		t.MaxIdleConnsPerHost = serverIdleConns
-		hc.Transport = t
-	}
-	return &hc
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/emulator"
 	"github.com/org/app-token/internal/safefile"
 )
@@ -363,4 +364,35 @@ func (h *homePage) wrap(next http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		homeTmpl.Execute(w, data)
 	})
+}
+
+// Faults is the repeatable --fault flag: each value is ParseFault's.
+type Faults []emulator.Fault
+
+func (f *Faults) String() string { return "" }
+
+func (f *Faults) Set(v string) error {
+	fault, err := ParseFault(v)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, fault)
+	return nil
+}
+
+// LoadKey loads the test App's key from file (--key-file), or generates
+// one when file is "".
+func LoadKey(file string) (*rsa.PrivateKey, error) {
+	if file == "" {
+		return emulator.GenerateKey()
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--key-file: %w", err)
+	}
+	k, _, err := appauth.ParsePrivateKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("--key-file: %w", err)
+	}
+	return k, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 )
 
@@ -150,4 +151,70 @@ func (g GitConfig) apply(ctx context.Context, s Setting) error {
 		}
 	}
 	return nil
+}
+
+// locationKeys are the variables that say where git's configuration lives.
+var locationKeys = []string{"HOME", "USERPROFILE", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM"}
+
+// NewGitConfig edits scope of git's configuration. git runs with environ
+// (the process's environment), except for the variables that say where
+// its configuration lives, which come from getenv: tests point git at
+// their own files that way.
+func NewGitConfig(environ []string, getenv func(string) string, scope ...string) GitConfig {
+	env := slices.DeleteFunc(slices.Clone(environ), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(locationKeys, k)
+	})
+	for _, k := range locationKeys {
+		if v := getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return GitConfig{Scope: scope, Env: env}
+}
+
+// helperKeys are the keys SetupHelper sets for base.
+func helperKeys(base string) (helper, useHTTPPath string) {
+	return "credential." + base + ".helper", "credential." + base + ".useHttpPath"
+}
+
+// SetupHelper makes helper (a credential.helper value, HelperCommand) the
+// one credential helper of g for the URL base: an empty value first resets
+// the helpers configured for base in other scopes (gitcredentials(7)), as
+// "gh auth setup-git" does, and credential.useHttpPath makes git say which
+// repository it wants.
+func (g GitConfig) SetupHelper(ctx context.Context, base, helper string) error {
+	helperKey, pathKey := helperKeys(base)
+	for _, st := range [][]string{
+		{"--replace-all", helperKey, ""},
+		{"--add", helperKey, helper},
+		{pathKey, "true"},
+	} {
+		if err := g.Set(ctx, st...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveHelper removes what SetupHelper set for base; removed is false when
+// g held none of it.
+func (g GitConfig) RemoveHelper(ctx context.Context, base string) (removed bool, err error) {
+	helperKey, pathKey := helperKeys(base)
+	for _, k := range []string{helperKey, pathKey} {
+		vals, err := g.GetAll(ctx, k)
+		if err != nil {
+			return false, err
+		}
+		removed = removed || len(vals) > 0
+	}
+	if !removed {
+		return false, nil
+	}
+	for _, k := range []string{helperKey, pathKey} {
+		if err := g.Unset(ctx, k); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }

@@ -68,3 +68,62 @@ func TestGitConfigReplaceUndoesOnFailure(t *testing.T) {
 		t.Errorf("user.name after a failed Replace = %q, want it restored", got)
 	}
 }
+
+func TestSetupAndRemoveHelper(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is not on PATH")
+	}
+	g := GitConfig{Scope: []string{"--file", filepath.Join(t.TempDir(), "config")}}
+	ctx := t.Context()
+	const base, other = "https://ghe.example", "https://github.com"
+	if err := g.Set(ctx, "--add", "credential."+base+".helper", "old-helper"); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Set(ctx, "--add", "credential."+other+".helper", "other-helper"); err != nil {
+		t.Fatal(err)
+	}
+	// Twice: the second run leaves the same configuration, not two helpers.
+	for range 2 {
+		if err := g.SetupHelper(ctx, base, "!app-token credential"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := g.GetAll(ctx, "credential."+base+".helper"); !slices.Equal(got, []string{"", "!app-token credential"}) {
+		t.Errorf("helper = %q, want the reset and app-token's", got)
+	}
+	if got, _ := g.GetAll(ctx, "credential."+base+".useHttpPath"); !slices.Equal(got, []string{"true"}) {
+		t.Errorf("useHttpPath = %q", got)
+	}
+	if removed, err := g.RemoveHelper(ctx, base); err != nil || !removed {
+		t.Fatalf("RemoveHelper = %v, %v; want removed", removed, err)
+	}
+	for _, key := range []string{"credential." + base + ".helper", "credential." + base + ".useHttpPath"} {
+		if got, _ := g.GetAll(ctx, key); len(got) != 0 {
+			t.Errorf("after RemoveHelper %s = %q", key, got)
+		}
+	}
+	if removed, err := g.RemoveHelper(ctx, base); err != nil || removed {
+		t.Errorf("second RemoveHelper = %v, %v; want nothing removed", removed, err)
+	}
+	// Another host's helper is not touched.
+	if got, _ := g.GetAll(ctx, "credential."+other+".helper"); !slices.Equal(got, []string{"other-helper"}) {
+		t.Errorf("other host's helper = %q", got)
+	}
+}
+
+func TestNewGitConfigTakesLocationsFromGetenv(t *testing.T) {
+	t.Parallel()
+	environ := []string{"PATH=/bin", "HOME=/process/home", "GIT_CONFIG_GLOBAL=/process/gitconfig"}
+	getenv := func(k string) string {
+		return map[string]string{"HOME": "/test/home", "XDG_CONFIG_HOME": "/test/xdg"}[k]
+	}
+	g := NewGitConfig(environ, getenv, "--global")
+	want := []string{"PATH=/bin", "HOME=/test/home", "XDG_CONFIG_HOME=/test/xdg"}
+	if !slices.Equal(g.Env, want) || !slices.Equal(g.Scope, []string{"--global"}) {
+		t.Errorf("NewGitConfig = %q %q, want env %q", g.Env, g.Scope, want)
+	}
+	if environ[1] != "HOME=/process/home" {
+		t.Errorf("NewGitConfig changed its environ: %q", environ)
+	}
+}

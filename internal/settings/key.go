@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/org/app-token/internal/appauth"
 	"github.com/org/app-token/internal/cliflag"
+	"github.com/org/app-token/internal/gitcred"
 	"github.com/org/app-token/internal/signer"
 )
 
@@ -121,4 +123,63 @@ func (k *AppKey) Names(s *Settings) func(string) string {
 		}
 		return s.Names(setting)
 	}
+}
+
+// KeyOnce loads the settings' key on first use and keeps it, for the
+// credential helper, which needs the key only for a request it answers
+// with a freshly minted token.
+type KeyOnce struct {
+	s   *Settings
+	key *AppKey
+}
+
+// KeyOnce returns a KeyOnce for s; Close it when done.
+func (s *Settings) KeyOnce() *KeyOnce { return &KeyOnce{s: s} }
+
+// Get loads the key (LoadKey) the first time.
+func (o *KeyOnce) Get(ctx context.Context) (*AppKey, error) {
+	if o.key == nil {
+		k, err := o.s.LoadKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o.key = k
+	}
+	return o.key, nil
+}
+
+// Close releases the key, if it was loaded.
+func (o *KeyOnce) Close() {
+	if o.key != nil {
+		o.key.Close()
+	}
+}
+
+// CacheSecret is the credential helper's secret sealing its token cache
+// for the App on apiURL: a PEM's own text, read but not parsed (a warm get
+// parses no key), else the signer's (gitcred.SignerSecret).
+func (o *KeyOnce) CacheSecret(ctx context.Context, apiURL string) ([]byte, error) {
+	s := o.s
+	if err := s.CheckApp(); err != nil {
+		return nil, err
+	}
+	if s.Issuer() == "" {
+		return nil, cliflag.Usagef("credential: no app: pass --client-id or --app-id, or set %s or %s", EnvClientID, EnvAppID)
+	}
+	if s.Signer == "" {
+		if name, err := s.KeyName(); err != nil || name == "" {
+			return nil, cmp.Or(err, ErrNoKey())
+		}
+		raw, _, err := s.Key()
+		return raw, err
+	}
+	key, err := o.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := gitcred.SignerSecret(key, s.Issuer(), apiURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key.Name, err)
+	}
+	return secret, nil
 }

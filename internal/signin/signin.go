@@ -624,3 +624,20 @@ func (s *Session) revokeSignIn(ctx context.Context, e store.Entry, f Query, t gh
 	}
 	return nil
 }
+
+// HelperToken is "credential --user"'s answer: the signed-in user's access
+// token for the GitHub at webURL (git's protocol://host), refreshed first
+// if it would not live oauth.RefreshMargin longer. A client ID given as a
+// flag (strict) must match the sign-in; one from the environment, which may
+// name the App the helper mints for, only states a preference.
+func (s *Session) HelperToken(ctx context.Context, st *store.Store, webURL, clientID string, strict bool, secret string) (string, time.Time, error) {
+	host, err := ghhost.New(webURL, "")
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	e, err := s.Token(ctx, st, Query{Host: host, ClientID: clientID, Strict: strict, ClientSecret: secret})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return e.AccessToken, e.ExpiresAt, nil
+}
