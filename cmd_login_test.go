@@ -742,25 +742,6 @@ func TestLoginHostsAreSeparate(t *testing.T) {
 	wantExit(t, err, exitAuth, "not signed in to github.com")
 }
 
-func TestLoginConfigDir(t *testing.T) {
-	t.Parallel()
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if d, _ := settings.ConfigDir(env(map[string]string{settings.EnvConfigDir: "/x"})); d != "/x" {
-		t.Errorf("APP_TOKEN_CONFIG_DIR: %s", d)
-	}
-	if runtime.GOOS == "linux" {
-		if d, _ := settings.ConfigDir(env(map[string]string{"XDG_CONFIG_HOME": "/xdg", "HOME": "/h"})); d != "/xdg/app-token" {
-			t.Errorf("XDG_CONFIG_HOME: %s", d)
-		}
-		if d, _ := settings.ConfigDir(env(map[string]string{"XDG_CONFIG_HOME": "rel", "HOME": "/h"})); d != "/h/.config/app-token" {
-			t.Errorf("HOME: %s", d)
-		}
-		if _, err := settings.ConfigDir(env(nil)); err == nil || !strings.Contains(err.Error(), settings.EnvConfigDir) {
-			t.Errorf("no folder: %v", err)
-		}
-	}
-}
-
 // TestLoginEndToEndBinary runs the real binary against the emulator on the
 // real clock, with a 1 s polling interval.
 func TestLoginEndToEndBinary(t *testing.T) {

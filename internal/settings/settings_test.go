@@ -2,6 +2,8 @@ package settings
 
 import (
 	"errors"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/org/app-token/internal/cliflag"
@@ -25,6 +27,25 @@ func TestGHHost(t *testing.T) {
 	for _, bad := range []string{"http://ghe.example", "ftp://x", "https://u:p@github.com", "https://github.com/?x=1", "https://"} {
 		if _, err := (&Settings{GitHubURL: bad}).GHHost(); !errors.As(err, new(*cliflag.UsageError)) {
 			t.Errorf("GHHost(%q) = %v, want a usage error", bad, err)
+		}
+	}
+}
+
+func TestConfigDir(t *testing.T) {
+	t.Parallel()
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	if d, _ := ConfigDir(env(map[string]string{EnvConfigDir: "/x"})); d != "/x" {
+		t.Errorf("APP_TOKEN_CONFIG_DIR: %s", d)
+	}
+	if runtime.GOOS == "linux" {
+		if d, _ := ConfigDir(env(map[string]string{"XDG_CONFIG_HOME": "/xdg", "HOME": "/h"})); d != "/xdg/app-token" {
+			t.Errorf("XDG_CONFIG_HOME: %s", d)
+		}
+		if d, _ := ConfigDir(env(map[string]string{"XDG_CONFIG_HOME": "rel", "HOME": "/h"})); d != "/h/.config/app-token" {
+			t.Errorf("HOME: %s", d)
+		}
+		if _, err := ConfigDir(env(nil)); err == nil || !strings.Contains(err.Error(), EnvConfigDir) {
+			t.Errorf("no folder: %v", err)
 		}
 	}
 }
