@@ -29,7 +29,7 @@
 # Not part of `go test ./...`: a run takes minutes.
 set -euo pipefail
 
-core="appauth gitcred oauth store actionenv safefile sts signer"
+core="appauth gitcred oauth store actionenv safefile sts stsclient signer"
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
