@@ -2,6 +2,8 @@ package appauth
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -40,6 +42,9 @@ func TestInstallationsWithRepositories(t *testing.T) {
 		if in.Permissions == nil {
 			t.Errorf("installation %d: nil permissions, want a map", in.ID)
 		}
+		if in.ID == emulator.WorldOrgInstID && (len(in.Permissions) != 4 || in.Permissions["contents"] != "write") {
+			t.Errorf("installation %d: permissions %v, want the installation's own", in.ID, in.Permissions)
+		}
 	}
 	// One token per installation that can list, each narrowed to
 	// metadata:read and revoked after use.
@@ -76,5 +81,33 @@ func TestNameInstallation(t *testing.T) {
 	err := app.NameInstallation(context.Background(), &Token{InstallationID: 999})
 	if err == nil || !strings.Contains(err.Error(), "installation 999") {
 		t.Errorf("unknown installation: %v, want an error naming it", err)
+	}
+}
+
+// GitHub's enterprise installation names its account by slug: an
+// enterprise object has no login and no type
+// (https://docs.github.com/en/rest/apps/apps#list-installations-for-the-authenticated-app).
+func TestEnterpriseAccountIsNamedBySlug(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`[
+			{"id": 7, "app_id": 1, "app_slug": "octo-app", "target_type": "Enterprise", "repository_selection": "selected",
+			 "account": {"id": 9100, "slug": "octo-enterprise", "name": "Octo Enterprise"}, "permissions": {}},
+			{"id": 8, "app_id": 1, "app_slug": "octo-app", "target_type": "Organization", "repository_selection": "all",
+			 "account": {"id": 9001, "login": "octo-org", "type": "Organization", "slug": "ignored"}, "permissions": {}}
+		]`))
+	}))
+	defer srv.Close()
+	list, err := newApp(t, srv.URL).Installations(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]string{}
+	for _, in := range list {
+		got[in.ID] = in.Account + " " + in.AccountType
+	}
+	if got[7] != "octo-enterprise Enterprise" || got[8] != "octo-org Organization" {
+		t.Errorf("accounts = %v, want the enterprise by its slug and the organization by its login", got)
 	}
 }

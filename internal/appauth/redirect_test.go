@@ -168,3 +168,30 @@ func TestOriginTransportRefusesOtherOrigins(t *testing.T) {
 		}
 	}
 }
+
+// A call makes at most maxRedirects requests through same-origin
+// redirects, as Go's own client does (its CheckRedirect sees the requests
+// made so far): the first and 9 redirected ones; the 10th redirect is an
+// error.
+func TestRedirectLoopStopsAfterTenRedirects(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	hits := 0
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		http.Redirect(w, r, srv.URL+"/app/installations", http.StatusFound)
+	}))
+	defer srv.Close()
+	_, err := newApp(t, srv.URL).Installations(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "stopped after 10 redirects") {
+		t.Fatalf("redirect loop: %v, want it stopped after 10 redirects", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits != maxRedirects {
+		t.Errorf("the loop was asked %d times, want %d", hits, maxRedirects)
+	}
+}

@@ -2,10 +2,15 @@ package appauth
 
 import (
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/org/app-token/internal/emulator"
 )
@@ -66,5 +71,68 @@ func TestEveryRetryKeepsTheBody(t *testing.T) {
 	}
 	if len(w.d) != 3 || !slices.Equal(tok.Repositories, []string{"beta"}) {
 		t.Errorf("after three retries: waits %v, repositories %q", w.d, tok.Repositories)
+	}
+}
+
+// The debug line of a request gives its time in milliseconds: a request
+// answered after 20 ms reads 20.x ms, not nanoseconds or seconds.
+func TestDebugLineTimesTheRequestInMilliseconds(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`[]`))
+	}))
+	defer srv.Close()
+	var lines []string
+	a := newApp(t, srv.URL, WithDebug(func(f string, args ...any) { lines = append(lines, fmt.Sprintf(f, args...)) }))
+	if _, err := a.Installations(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var ms float64
+	if len(lines) == 0 {
+		t.Fatal("no debug line")
+	}
+	if _, err := fmt.Sscanf(lines[0][strings.LastIndex(lines[0], " in ")+4:], "%fms", &ms); err != nil || ms < 20 || ms > 60_000 {
+		t.Errorf("debug line %q: %v ms (%v), want 20 ms to a minute", lines[0], ms, err)
+	}
+}
+
+// A retried request goes out on the same connection: the failed answer's
+// body is read and closed first, so that the connection returns to the
+// pool instead of a new TCP (and TLS) handshake per attempt.
+func TestRetryReusesTheConnection(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	calls := 0
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			http.Error(w, `{"message":"Server Error"}`, http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`[]`))
+	}))
+	conns := 0
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	if _, err := newApp(t, srv.URL).Installations(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 2 || conns != 1 {
+		t.Errorf("%d requests on %d connections, want 2 on 1", calls, conns)
 	}
 }
