@@ -122,3 +122,92 @@ func TestServeExchangeFailure(t *testing.T) {
 		t.Errorf("get = %q, %v", out, err)
 	}
 }
+
+// An exchange that does not answer within the get's timeout is reported
+// as that, not as the context's own words.
+func TestServeExchangeTimeout(t *testing.T) {
+	t.Parallel()
+	cfg := exchangeConfig(t, &fakeExchange{}, "job", nil)
+	cfg.Timeout = 50 * time.Millisecond
+	cfg.Exchange = func(ctx context.Context, _ string) (*appauth.Token, error) {
+		<-ctx.Done()
+		return nil, fmt.Errorf("exchange: %w", ctx.Err())
+	}
+	_, err := serve(t, cfg, "get", askAlpha)
+	if err == nil || !strings.Contains(err.Error(), "from the token exchange: no answer within 50ms") {
+		t.Errorf("get = %v, want no answer within 50ms", err)
+	}
+	// A deadline of the exchange's own (its HTTP client's) while the get
+	// still has time is the exchange's error, as it said it.
+	cfg.Timeout = time.Minute
+	cfg.Exchange = func(context.Context, string) (*appauth.Token, error) {
+		return nil, fmt.Errorf("POST /sts/exchange: %w", context.DeadlineExceeded)
+	}
+	_, err = serve(t, cfg, "get", askAlpha)
+	if err == nil || !strings.Contains(err.Error(), "POST /sts/exchange: context deadline exceeded") {
+		t.Errorf("get = %v, want the exchange's own error", err)
+	}
+}
+
+// A cache that cannot be opened is said once, as a note; a cache that
+// opens and takes the token says nothing of the kind.
+func TestServeExchangeCacheNotes(t *testing.T) {
+	t.Parallel()
+	var notes, debug []string
+	cfg := exchangeConfig(t, &fakeExchange{expires: time.Now().Add(time.Hour)}, "job", nil)
+	cfg.Notef = func(f string, a ...any) { notes = append(notes, fmt.Sprintf(f, a...)) }
+	cfg.Debugf = func(f string, a ...any) { debug = append(debug, fmt.Sprintf(f, a...)) }
+	if _, err := serve(t, cfg, "get", askAlpha); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range append(notes, debug...) {
+		if strings.Contains(l, "not caching") || strings.Contains(l, "cannot write") {
+			t.Errorf("a working cache said %q", l)
+		}
+	}
+	broken := *cfg
+	broken.ExchangeSecret = func() ([]byte, error) { return nil, errors.New("no ID token request token") }
+	notes = nil
+	if _, err := serve(t, &broken, "get", askAlpha); err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "not caching tokens: no ID token request token") {
+		t.Errorf("notes = %q, want one saying why tokens are not cached", notes)
+	}
+}
+
+// erase waits for a get of the same scope that holds the cache's lock, and
+// lets the lock go when done.
+func TestEraseExchangedTakesAndReleasesTheLock(t *testing.T) {
+	t.Parallel()
+	cfg := exchangeConfig(t, &fakeExchange{expires: time.Now().Add(time.Hour)}, "job", nil)
+	if _, err := serve(t, cfg, "get", askAlpha); err != nil {
+		t.Fatal(err)
+	}
+	cache := cfg.exchangeCache(false)
+	cs := cfg.exchangeCacheScope("octo-org/alpha")
+	unlock, err := cache.Lock(t.Context(), cs.APIURL, cs.App, "octo-org/alpha", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		serve(t, cfg, "erase", "protocol=https\nhost=github.com\npath=octo-org/alpha.git\nusername=x-access-token\npassword=ghs_x_1\n\n")
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if _, ok := cache.Token(cs); !ok {
+		t.Error("erase dropped the token while another process held the lock")
+	}
+	unlock()
+	<-done
+	if _, ok := cache.Token(cs); ok {
+		t.Error("erase did not drop the token once the lock was free")
+	}
+	// erase let the lock go: it can be taken at once.
+	unlock, err = cache.Lock(t.Context(), cs.APIURL, cs.App, "octo-org/alpha", 500*time.Millisecond)
+	if err != nil {
+		t.Fatalf("the lock after erase: %v", err)
+	}
+	unlock()
+}
