@@ -145,6 +145,16 @@ func TestUndoJobIsCareful(t *testing.T) {
 	if err := UndoJob(t.Context(), g, string(b)); err == nil {
 		t.Error("UndoJob hid git's refusal")
 	}
+	// A token folder that cannot be removed is reported, not hidden: here
+	// its parent is a file (ENOTDIR, which even root gets).
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = json.Marshal(jobState{Dir: filepath.Join(file, jobDirPrefix+"1")})
+	if err := UndoJob(t.Context(), g, string(b)); err == nil || !strings.Contains(err.Error(), "a-file") {
+		t.Errorf("UndoJob of an unremovable token folder = %v, want the failure", err)
+	}
 }
 
 // Helper commands are shell snippets with every argument quoted for sh
