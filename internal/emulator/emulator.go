@@ -121,6 +121,9 @@ type Server struct {
 	offset        time.Duration
 	now           func() time.Time
 	faults        []*Fault
+	// reqMu guards requests, recorded as an answer's status is sent, which
+	// some handlers do while they hold mu.
+	reqMu         sync.Mutex
 	requests      []Request
 	unexpected    []string
 	style         TokenStyle
@@ -297,8 +300,8 @@ func (s *Server) Inject(f Fault) {
 
 // Requests returns every request answered so far.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
 	return slices.Clone(s.requests)
 }
 
@@ -349,9 +352,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The request is recorded as its status is sent, before the body: a
 	// client may have read a whole answer before the handler returns.
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, record: func(status int) {
-		s.mu.Lock()
+		s.reqMu.Lock()
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Status: status})
-		s.mu.Unlock()
+		s.reqMu.Unlock()
 	}}
 	defer rec.done()
 	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))

@@ -156,6 +156,50 @@ func TestSchemaCheckReplacesABrokenAnswer(t *testing.T) {
 	}
 }
 
+// TestUncheckedAnswersWrittenUnderTheLock: unchecked (benchmarks, builds
+// with the noschemacheck tag), an answer goes straight to the connection,
+// and some handlers write theirs while they hold the emulator's lock, which
+// recording the request must not need: it did, and those requests hung.
+func TestUncheckedAnswersWrittenUnderTheLock(t *testing.T) {
+	t.Parallel()
+	emu := NewWorld(testKey(), WithoutSchemaCheck())
+	srv := httptest.NewServer(emu)
+	// Close waits for every handler: after a hang, leave the server be.
+	t.Cleanup(func() {
+		if !t.Failed() {
+			srv.Close()
+		}
+	})
+	url := srv.URL
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, c := range []struct {
+		method, path string
+		basicAuth    bool
+		want         int
+	}{
+		{"GET", "/user", false, 401},                                       // an unknown user token
+		{"DELETE", "/applications/" + WorldClientID + "/token", true, 404}, // a wrong client secret
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), c.method, url+c.path, strings.NewReader(`{"access_token":"gho_x"}`))
+		if c.basicAuth {
+			req.SetBasicAuth(WorldClientID, "wrong")
+		} else {
+			req.Header.Set("Authorization", "Bearer ghu_unknown")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", c.method, c.path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, resp.StatusCode, c.want)
+		}
+	}
+	if n := len(emu.Requests()); n != 2 {
+		t.Errorf("%d requests recorded, want 2", n)
+	}
+}
+
 // TestEveryRouteAnswersAsDescribed drives each REST route through its
 // statuses, successes and errors; the schema check fails any answer that
 // breaks GitHub's description.
