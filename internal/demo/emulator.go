@@ -86,7 +86,7 @@ func Emulator(ctx context.Context, cfg EmulatorConfig) (err error) {
 	home := &homePage{url: url, files: files}
 	srv := &http.Server{Handler: logRequests(home.wrap(emu), cfg.Log, now), ReadHeaderTimeout: 10 * time.Second}
 
-	fmt.Fprint(cfg.Out, banner(url, files, cfg))
+	fmt.Fprint(cfg.Out, banner(url, files, cfg, emu.SchemaChecked()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -178,7 +178,9 @@ func envFile(kv [][2]string) string {
 	return b.String()
 }
 
-func banner(url string, f Files, cfg EmulatorConfig) string {
+// banner tells what the emulator serves and how to use it; checked says
+// whether it holds its answers to GitHub's description.
+func banner(url string, f Files, cfg EmulatorConfig, checked bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `GitHub emulator listening on %[1]s (REST API also under %[1]s/api/v3)
 
@@ -198,6 +200,10 @@ Sign-in: approve device codes at %[1]s/login/device as %[9]s (the form fills it 
 	}
 	for _, fl := range cfg.Faults {
 		fmt.Fprintf(&b, "Fault: %s\n", describeFault(fl))
+	}
+	if !checked {
+		b.WriteString("Answers are not checked against GitHub's REST description in this build (-tags noschemacheck,\n" +
+			"  as releases are built); go run . emulator, from a checkout, checks each one.\n")
 	}
 	fmt.Fprintf(&b, `
 From a shell (emulator.env sets every APP_TOKEN_* setting; sign-ins stay in %[2]s):
