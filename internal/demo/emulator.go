@@ -337,7 +337,12 @@ type homePage struct {
 	files Files
 }
 
-var homeTmpl = template.Must(template.New("home").Parse(`<!doctype html>
+// homeTmpl is parsed on first use, not at every start of app-token.
+var homeTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("home").Parse(homeHTML))
+})
+
+const homeHTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>app-token GitHub emulator</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 4em auto">
 <h1>app-token's offline GitHub emulator</h1>
@@ -350,7 +355,7 @@ trying app-token; it holds a test App and nothing real.</p>
 <li>Settings for a shell: <code>{{.Env}}</code></li>
 </ul>
 </body></html>
-`))
+`
 
 func (h *homePage) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -367,6 +372,6 @@ func (h *homePage) wrap(next http.Handler) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		homeTmpl.Execute(w, data)
+		homeTmpl().Execute(w, data)
 	})
 }
