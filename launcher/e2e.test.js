@@ -145,6 +145,7 @@ test('without a release binary the action is built from source once, then reused
   assert.equal(first.code, 0, first.stdout + first.stderr);
   assert.match(first.stderr, /app-token: building from source \(launcher\/checksums\.txt lists no app-token-\S+ for this ref\)/);
   assert.match(first.stdout, /^fakeapp action version=source-[0-9a-f]{12}\n/);
+  assert.match(first.stdout, /^schemacheck=off$/m, 'the source build is not made with -tags noschemacheck, as releases are');
   const bin = stateBinary(s.state);
   const built = fs.statSync(bin).mtimeMs;
 

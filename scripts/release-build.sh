@@ -7,7 +7,11 @@
 # machine, in any directory: -trimpath drops local paths, -buildid= and
 # -buildvcs=false drop build IDs and VCS stamps (a release commit differs from
 # its parent only in launcher/checksums.txt, so both must build the same
-# bytes), and the toolchain is pinned to the one go.mod names. Run from the
+# bytes), and the toolchain is pinned to the one go.mod names. -tags
+# noschemacheck leaves out the offline emulator's check of its answers
+# against GitHub's REST description, and with it a JSON Schema validator whose
+# package initialiser costs about 4 ms of every start (internal/emulator/
+# schemacheck_off.go); tests and `go run .` keep the check. Run from the
 # repository root.
 set -euo pipefail
 
@@ -40,7 +44,7 @@ for target in $targets; do
   goos=${target%/*} goarch=${target#*/}
   name=app-token-$goos-$goarch
   [[ $goos == windows ]] && name=$name.exe
-  GOOS=$goos GOARCH=$goarch go build -trimpath -buildvcs=false \
+  GOOS=$goos GOARCH=$goarch go build -trimpath -buildvcs=false -tags noschemacheck \
     -ldflags="-s -w -buildid= -X main.version=$version" -o "$out/$name" .
   names+=("$name")
 done

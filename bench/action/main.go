@@ -4,7 +4,7 @@
 //
 // Run it from the repository root:
 //
-//	go run ./bench/action [-n 20] [-node /path/to/node]
+//	go run ./bench/action [-n 20] [-node /path/to/node] [-bin NAME=PATH]...
 //
 // It reports:
 //   - the main step's wall time, launcher included, over a bare "node -e 0"
@@ -14,6 +14,10 @@
 //   - the API requests per token: 2 (lookup and token), 1 with installation-id;
 //   - the Go binary's peak RSS while it mints a token, through GNU time
 //     (target: under 30 MB).
+//
+// Each -bin NAME=PATH (a release build, an older commit's build) is measured
+// on a release ref as well, in the same rounds as the launcher's own build:
+// on a busy machine only figures taken side by side compare.
 package main
 
 import (
@@ -37,14 +41,33 @@ import (
 func main() {
 	n := flag.Int("n", 20, "runs per measurement")
 	nodeFlag := flag.String("node", "node", "the node `binary` to run the launcher with")
+	var bins []namedBinary
+	flag.Func("bin", "also measure the app-token binary at PATH on a release ref, as NAME=PATH (repeatable)", func(v string) error {
+		name, path, ok := strings.Cut(v, "=")
+		if !ok || name == "" || path == "" {
+			return fmt.Errorf("want NAME=PATH, got %q", v)
+		}
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return err
+		}
+		bins = append(bins, namedBinary{name, abs})
+		return nil
+	})
 	flag.Parse()
-	if err := run(*n, *nodeFlag); err != nil {
+	if err := run(*n, *nodeFlag, bins); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, nodeName string) error {
+// namedBinary is an app-token binary to measure, with the name to report.
+type namedBinary struct{ name, path string }
+
+func run(n int, nodeName string, extra []namedBinary) error {
 	node, err := exec.LookPath(nodeName)
 	if err != nil {
 		return err
@@ -104,17 +127,21 @@ func run(n int, nodeName string) error {
 	if err != nil {
 		return err
 	}
-	release, err := releaseTree(dir, bin)
-	if err != nil {
-		return err
-	}
-	_, releaseStep, releaseOver, err := interleave(n,
-		func(int) *exec.Cmd { return exec.Command(node, "-e", "0") },
-		func(i int) *exec.Cmd {
-			c := exec.Command(node, filepath.Join(release, "launcher", "main.js"))
-			c.Env = append(step(3000+i), "RUNNER_TOOL_CACHE="+filepath.Join(dir, "release-toolcache"))
+	bins := append([]namedBinary{{"the launcher's build", bin}}, extra...)
+	releases := make([]func(int) *exec.Cmd, len(bins))
+	for j, b := range bins {
+		tree := filepath.Join(dir, fmt.Sprintf("release%d", j))
+		if err := releaseTree(tree, b.path); err != nil {
+			return err
+		}
+		releases[j] = func(i int) *exec.Cmd {
+			c := exec.Command(node, filepath.Join(tree, "launcher", "main.js"))
+			c.Env = append(step(3000+i*len(bins)+j), "RUNNER_TOOL_CACHE="+filepath.Join(tree, "toolcache"))
 			return c
-		})
+		}
+	}
+	_, releaseSteps, releaseOvers, err := interleaveAll(n,
+		func(int) *exec.Cmd { return exec.Command(node, "-e", "0") }, releases...)
 	if err != nil {
 		return err
 	}
@@ -130,26 +157,32 @@ func run(n int, nodeName string) error {
 	}
 	perTokenByID := float64(len(emu.Requests())-before) / float64(n)
 
-	// Peak RSS of the Go binary itself, run directly.
-	var peak int64
-	for i := range 5 {
-		c := exec.Command(bin, "action")
-		c.Env = step(2000 + i)
-		rss, err := peakRSS(c)
-		if err != nil {
-			return err
+	// Peak RSS of each Go binary itself, run directly.
+	peaks := make([]int64, len(bins))
+	for j, b := range bins {
+		for i := range 5 {
+			c := exec.Command(b.path, "action")
+			c.Env = step(2000 + i*len(bins) + j)
+			rss, err := peakRSS(c)
+			if err != nil {
+				return err
+			}
+			peaks[j] = max(peaks[j], rss)
 		}
-		peak = max(peak, rss)
 	}
 
 	fmt.Printf("\nbare node -e 0 (median of %d): %s\n", n, bare)
 	fmt.Printf("main step, launcher included, over bare node (median of per-round differences; target: under 15ms):\n")
-	fmt.Printf("  release ref, binary in the tool cache: %s (step %s)\n", releaseOver, releaseStep)
+	for j, b := range bins {
+		fmt.Printf("  release ref, binary in the tool cache, %s: %s (step %s)\n", b.name, releaseOvers[j], releaseSteps[j])
+	}
 	fmt.Printf("  source build cached (act, local checkout): %s (step %s)\n", over, mainStep)
 	fmt.Printf("with installation-id (median of %d):          %s\n", n, byID)
 	fmt.Printf("API requests per token:                       %.2f (target: 2)\n", perToken)
 	fmt.Printf("API requests per token with installation-id:  %.2f (target: 1)\n", perTokenByID)
-	fmt.Printf("peak RSS of app-token action:                 %.1f MB (target: under 30 MB)\n", float64(peak)/(1<<20))
+	for j, b := range bins {
+		fmt.Printf("peak RSS of app-token action, %s: %.1f MB (target: under 30 MB)\n", b.name, float64(peaks[j])/(1<<20))
+	}
 	return nil
 }
 
@@ -157,19 +190,36 @@ func run(n int, nodeName string) error {
 // the median of the per-round differences b-a, which a machine that speeds
 // up or slows down for a while disturbs less than the difference of medians.
 func interleave(n int, a, b func(i int) *exec.Cmd) (ma, mb, diff time.Duration, err error) {
-	var ta, tb, td []time.Duration
-	for i := range n {
-		da, err := timeRun(a(i))
-		if err != nil {
-			return 0, 0, 0, err
-		}
-		db, err := timeRun(b(i))
-		if err != nil {
-			return 0, 0, 0, err
-		}
-		ta, tb, td = append(ta, da), append(tb, db), append(td, db-da)
+	ma, mbs, diffs, err := interleaveAll(n, a, b)
+	if err != nil {
+		return 0, 0, 0, err
 	}
-	return median(ta), median(tb), median(td), nil
+	return ma, mbs[0], diffs[0], nil
+}
+
+// interleaveAll is interleave for several commands bs: each round runs
+// a, then bs[k], for each k, starting at a different one each round.
+func interleaveAll(n int, a func(i int) *exec.Cmd, bs ...func(i int) *exec.Cmd) (ma time.Duration, mbs, diffs []time.Duration, err error) {
+	var ta []time.Duration
+	tb, td := make([][]time.Duration, len(bs)), make([][]time.Duration, len(bs))
+	for i := range n {
+		for r := range bs {
+			k := (r + i) % len(bs)
+			da, err := timeRun(a(i))
+			if err != nil {
+				return 0, nil, nil, err
+			}
+			db, err := timeRun(bs[k](i))
+			if err != nil {
+				return 0, nil, nil, err
+			}
+			ta, tb[k], td[k] = append(ta, da), append(tb[k], db), append(td[k], db-da)
+		}
+	}
+	for k := range bs {
+		mbs, diffs = append(mbs, median(tb[k])), append(diffs, median(td[k]))
+	}
+	return median(ta), mbs, diffs, nil
 }
 
 func timeRun(c *exec.Cmd) (time.Duration, error) {
@@ -200,26 +250,25 @@ func timeRuns(n int, cmd func(i int) *exec.Cmd) (time.Duration, error) {
 	return median(times), nil
 }
 
-// releaseTree lays out the action as a release ref has it: the launcher
-// and a checksums.txt listing bin as this platform's asset of v0.0.0, with
-// the verified copy already in the tool cache.
-func releaseTree(dir, bin string) (string, error) {
-	root := filepath.Join(dir, "release")
+// releaseTree lays out the action in root as a release ref has it: the
+// launcher and a checksums.txt listing bin as this platform's asset of
+// v0.0.0, with the verified copy already in root/toolcache.
+func releaseTree(root, bin string) error {
 	if err := os.MkdirAll(filepath.Join(root, "launcher"), 0o755); err != nil {
-		return "", err
+		return err
 	}
 	for _, f := range []string{"launch.js", "fetch.js", "main.js", "post.js"} {
 		b, err := os.ReadFile(filepath.Join("launcher", f))
 		if err != nil {
-			return "", err
+			return err
 		}
 		if err := os.WriteFile(filepath.Join(root, "launcher", f), b, 0o644); err != nil {
-			return "", err
+			return err
 		}
 	}
 	data, err := os.ReadFile(bin)
 	if err != nil {
-		return "", err
+		return err
 	}
 	sum := fmt.Sprintf("%x", sha256.Sum256(data))
 	asset := fmt.Sprintf("app-token-%s-%s", runtime.GOOS, runtime.GOARCH)
@@ -229,13 +278,13 @@ func releaseTree(dir, bin string) (string, error) {
 	}
 	list := fmt.Sprintf("version v0.0.0\n%s  %s\n", sum, asset)
 	if err := os.WriteFile(filepath.Join(root, "launcher", "checksums.txt"), []byte(list), 0o644); err != nil {
-		return "", err
+		return err
 	}
-	cached := filepath.Join(dir, "release-toolcache", "app-token", "v0.0.0", strings.TrimSuffix(asset, ".exe")+"-"+sum[:16])
+	cached := filepath.Join(root, "toolcache", "app-token", "v0.0.0", strings.TrimSuffix(asset, ".exe")+"-"+sum[:16])
 	if err := os.MkdirAll(cached, 0o755); err != nil {
-		return "", err
+		return err
 	}
-	return root, os.WriteFile(filepath.Join(cached, exe), data, 0o755)
+	return os.WriteFile(filepath.Join(cached, exe), data, 0o755)
 }
 
 // launcherBinary reads the binary the launcher ran from its state file.

@@ -56,8 +56,8 @@ func run(n int) error {
 	}
 	defer os.RemoveAll(dir)
 	b := &bench{dir: dir, bin: filepath.Join(dir, "app-token"), gitHost: "127.0.0.1:9"}
-	// As scripts/release-build.sh builds it: static, no cgo.
-	build := exec.Command("go", "build", "-trimpath", "-o", b.bin, ".")
+	// As scripts/release-build.sh builds it: static, no cgo, no schema check.
+	build := exec.Command("go", "build", "-trimpath", "-tags", "noschemacheck", "-o", b.bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build (run from the repository root): %v\n%s", err, out)

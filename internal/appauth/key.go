@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -25,12 +26,17 @@ func (e *KeyError) Error() string { return e.Got + ": " + e.Fix }
 
 const pastePEM = "paste the whole .pem file GitHub generated for the app (from -----BEGIN RSA PRIVATE KEY----- to -----END RSA PRIVATE KEY-----), or its base64 encoding"
 
-var (
-	pemHeader = regexp.MustCompile(`-----BEGIN ([A-Z0-9 ]+)-----`)
-	hexSecret = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	clientID  = regexp.MustCompile(`^(Iv1\.[0-9a-f]{16}|Iv[0-9]{2}[A-Za-z0-9]{16,})$`)
-	appIDLike = regexp.MustCompile(`^[0-9]{1,12}$`)
-)
+var pemHeader = regexp.MustCompile(`-----BEGIN ([A-Z0-9 ]+)-----`)
+
+// nonPEMShapes are what describeNonPEM recognises, compiled on first use:
+// only a refused key needs them, and every start of app-token would pay for
+// them (bounded repeats such as {40} compile into long programs).
+var nonPEMShapes = sync.OnceValue(func() (p struct{ hexSecret, clientID, appIDLike *regexp.Regexp }) {
+	p.hexSecret = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	p.clientID = regexp.MustCompile(`^(Iv1\.[0-9a-f]{16}|Iv[0-9]{2}[A-Za-z0-9]{16,})$`)
+	p.appIDLike = regexp.MustCompile(`^[0-9]{1,12}$`)
+	return p
+})
 
 // ParsedKey is a private key and the PEM text it was decoded from. It
 // formats as a placeholder with every fmt verb.
@@ -152,14 +158,15 @@ func parseDER(der []byte) (*rsa.PrivateKey, bool) {
 
 // describeNonPEM names what a value that is not a PEM most likely is.
 func describeNonPEM(s string) string {
+	shapes := nonPEMShapes()
 	switch {
 	case strings.HasPrefix(s, "ssh-rsa ") || strings.HasPrefix(s, "ssh-ed25519 "):
 		return "an SSH public key, not a GitHub App private key"
-	case hexSecret.MatchString(s):
+	case shapes.hexSecret.MatchString(s):
 		return "a 40-character hexadecimal value, which looks like the app's client secret, not its private key"
-	case clientID.MatchString(s):
+	case shapes.clientID.MatchString(s):
 		return "a client ID, not a private key"
-	case appIDLike.MatchString(s):
+	case shapes.appIDLike.MatchString(s):
 		return "a number, which looks like an app ID, not a private key"
 	case strings.HasPrefix(s, "ghp_"), strings.HasPrefix(s, "ghs_"), strings.HasPrefix(s, "gho_"),
 		strings.HasPrefix(s, "ghu_"), strings.HasPrefix(s, "github_pat_"):

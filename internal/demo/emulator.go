@@ -87,7 +87,7 @@ func Emulator(ctx context.Context, cfg EmulatorConfig) (err error) {
 	home := &homePage{url: url, files: files}
 	srv := &http.Server{Handler: logRequests(home.wrap(emu), cfg.Log, now), ReadHeaderTimeout: 10 * time.Second}
 
-	fmt.Fprint(cfg.Out, banner(url, files, cfg))
+	fmt.Fprint(cfg.Out, banner(url, files, cfg, emu.SchemaChecked()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -179,7 +179,9 @@ func envFile(kv [][2]string) string {
 	return b.String()
 }
 
-func banner(url string, f Files, cfg EmulatorConfig) string {
+// banner tells what the emulator serves and how to use it; checked says
+// whether it holds its answers to GitHub's description.
+func banner(url string, f Files, cfg EmulatorConfig, checked bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `GitHub emulator listening on %[1]s (REST API also under %[1]s/api/v3)
 
@@ -199,6 +201,10 @@ Sign-in: approve device codes at %[1]s/login/device as %[9]s (the form fills it 
 	}
 	for _, fl := range cfg.Faults {
 		fmt.Fprintf(&b, "Fault: %s\n", describeFault(fl))
+	}
+	if !checked {
+		b.WriteString("Answers are not checked against GitHub's REST description in this build (-tags noschemacheck,\n" +
+			"  as releases are built); go run . emulator, from a checkout, checks each one.\n")
 	}
 	fmt.Fprintf(&b, `
 From a shell (emulator.env sets every APP_TOKEN_* setting; sign-ins stay in %[2]s):
@@ -332,7 +338,12 @@ type homePage struct {
 	files Files
 }
 
-var homeTmpl = template.Must(template.New("home").Parse(`<!doctype html>
+// homeTmpl is parsed on first use, not at every start of app-token.
+var homeTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("home").Parse(homeHTML))
+})
+
+const homeHTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>app-token GitHub emulator</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 4em auto">
 <h1>app-token's offline GitHub emulator</h1>
@@ -345,7 +356,7 @@ trying app-token; it holds a test App and nothing real.</p>
 <li>Settings for a shell: <code>{{.Env}}</code></li>
 </ul>
 </body></html>
-`))
+`
 
 func (h *homePage) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -362,7 +373,7 @@ func (h *homePage) wrap(next http.Handler) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		homeTmpl.Execute(w, data)
+		homeTmpl().Execute(w, data)
 	})
 }
 

@@ -40,3 +40,15 @@ func FuzzParseFault(f *testing.F) {
 		}
 	})
 }
+
+func TestBannerSaysWhenAnswersAreUnchecked(t *testing.T) {
+	t.Parallel()
+	f := Files{Dir: "/tmp/emu", Key: "/tmp/emu/emulator-app.pem"}
+	const note = "Answers are not checked against GitHub's REST description in this build"
+	if b := banner("http://127.0.0.1:8787", f, EmulatorConfig{}, true); strings.Contains(b, note) {
+		t.Errorf("a checking emulator's banner says it does not check:\n%s", b)
+	}
+	if b := banner("http://127.0.0.1:8787", f, EmulatorConfig{}, false); !strings.Contains(b, note) {
+		t.Errorf("an unchecked emulator's banner does not say so:\n%s", b)
+	}
+}

@@ -121,15 +121,20 @@ type Server struct {
 	offset        time.Duration
 	now           func() time.Time
 	faults        []*Fault
-	requests      []Request
-	unexpected    []string
-	style         TokenStyle
-	issued        int
-	nextID        int64
-	oauth         oauthState
-	violations    []string
-	noSchemaCheck bool
-	git           *gitServer
+	// reqMu guards requests, recorded as an answer's status is sent, which
+	// some handlers do while they hold mu.
+	reqMu      sync.Mutex
+	requests   []Request
+	unexpected []string
+	style      TokenStyle
+	issued     int
+	nextID     int64
+	oauth      oauthState
+	violations []string
+	// check holds REST answers to GitHub's description (schemacheck.go);
+	// nil sends them unchecked.
+	check answerCheck
+	git   *gitServer
 	// rest holds the patterns of REST routes (mounted with handle), whose
 	// answers the schema check holds to the description; other routes
 	// (OAuth's web flow, OIDC) are not in GitHub's REST description.
@@ -159,7 +164,17 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // a REST route is validated against the response schema GitHub's
 // description gives (internal/openapi); one that breaks it is recorded
 // (Violations) and replaced by a 500. Only benchmarks should turn this off.
-func WithoutSchemaCheck() Option { return func(s *Server) { s.noSchemaCheck = true } }
+// A build with the noschemacheck tag (releases) has no check to turn on.
+func WithoutSchemaCheck() Option { return func(s *Server) { s.check = nil } }
+
+// answerCheck says how an answer of the REST route pattern ("/": the
+// catch-all) breaks GitHub's description, or returns "" if it does not.
+type answerCheck func(pattern string, status int, header http.Header, body []byte) string
+
+// SchemaChecked reports whether the emulator holds its answers to GitHub's
+// description: not with WithoutSchemaCheck, nor in a build with the
+// noschemacheck tag, which leaves the check (and its validator) out.
+func (s *Server) SchemaChecked() bool { return s.check != nil }
 
 // WithTokenStyle picks the shape of issued tokens.
 func WithTokenStyle(st TokenStyle) Option { return func(s *Server) { s.style = st } }
@@ -173,6 +188,7 @@ func New(opts ...Option) *Server {
 		users:         map[string]*User{},
 		now:           time.Now,
 		nextID:        1000,
+		check:         builtInCheck,
 	}
 	for _, o := range opts {
 		o(s)
@@ -297,8 +313,8 @@ func (s *Server) Inject(f Fault) {
 
 // Requests returns every request answered so far.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
 	return slices.Clone(s.requests)
 }
 
@@ -349,9 +365,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The request is recorded as its status is sent, before the body: a
 	// client may have read a whole answer before the handler returns.
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, record: func(status int) {
-		s.mu.Lock()
+		s.reqMu.Lock()
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Status: status})
-		s.mu.Unlock()
+		s.reqMu.Unlock()
 	}}
 	defer rec.done()
 	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
@@ -360,7 +376,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out http.ResponseWriter = rec
-	if !s.noSchemaCheck {
+	if s.check != nil {
 		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
 		out = buf
 		defer s.flushChecked(rec, r, buf)
@@ -444,10 +460,8 @@ func (s *Server) flushChecked(w http.ResponseWriter, r *http.Request, buf *buffe
 	msg := ""
 	if !s.rest[pattern] && pattern != "/" {
 		// Not a REST route: nothing in the description to check against.
-	} else if set, err := responseSchemas(); err != nil {
-		msg = "emulator: vendored response schemas: " + err.Error()
 	} else {
-		msg = set.check(pattern, buf.status, buf.header, buf.body.Bytes())
+		msg = s.check(pattern, buf.status, buf.header, buf.body.Bytes())
 	}
 	if msg != "" {
 		s.mu.Lock()

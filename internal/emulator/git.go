@@ -49,12 +49,15 @@ type gitServer struct {
 }
 
 // gitPath matches the smart HTTP protocol's three requests.
-var gitPath = regexp.MustCompile(`^/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/(info/refs|git-upload-pack|git-receive-pack)$`)
+// It is compiled on first use, not at every start of app-token.
+var gitPath = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/(info/refs|git-upload-pack|git-receive-pack)$`)
+})
 
 // serve answers a git request and reports true, or reports false for any
 // other request.
 func (g *gitServer) serve(w http.ResponseWriter, r *http.Request) bool {
-	m := gitPath.FindStringSubmatch(r.URL.Path)
+	m := gitPath().FindStringSubmatch(r.URL.Path)
 	if m == nil {
 		return false
 	}

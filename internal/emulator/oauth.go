@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -798,7 +799,12 @@ func (s *Server) deleteAppToken(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-var devicePageTmpl = template.Must(template.New("device").Parse(`<!doctype html>
+// devicePageTmpl is parsed on first use, not at every start of app-token.
+var devicePageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("device").Parse(devicePageHTML))
+})
+
+const devicePageHTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Device activation · emulator</title></head>
 <body style="font-family: sans-serif; max-width: 32em; margin: 4em auto">
 <h1>Device activation</h1>
@@ -809,14 +815,14 @@ var devicePageTmpl = template.Must(template.New("device").Parse(`<!doctype html>
 <p><label>Sign in as <input name="login" value="{{.Login}}"></label></p>
 <p><button name="action" value="approve">Authorize</button> <button name="action" value="deny">Cancel</button></p>
 </form></body></html>
-`))
+`
 
 // devicePage answers GET /login/device with a form where a person enters
 // the user code and approves or denies it (for the demo; tests use
 // OnDevice or ApproveDevice).
 func (s *Server) devicePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	devicePageTmpl.Execute(w, map[string]string{"Login": WorldUser})
+	devicePageTmpl().Execute(w, map[string]string{"Login": WorldUser})
 }
 
 func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
@@ -834,5 +840,5 @@ func (s *Server) deviceDecide(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		msg = err.Error()
 	}
-	devicePageTmpl.Execute(w, map[string]string{"Message": msg, "Login": WorldUser})
+	devicePageTmpl().Execute(w, map[string]string{"Message": msg, "Login": WorldUser})
 }

@@ -1,3 +1,5 @@
+//go:build !noschemacheck
+
 package emulator
 
 import (
@@ -24,6 +26,16 @@ import (
 // and discriminators), so a small validator with no dependencies of its own
 // suffices, where libopenapi-validator would parse a whole OpenAPI document
 // and bring a YAML stack and an OpenAPI model into the emulator.
+
+// builtInCheck is the check every emulator starts with. The schemas are
+// compiled on the first answer, once per process.
+var builtInCheck answerCheck = func(pattern string, status int, header http.Header, body []byte) string {
+	set, err := responseSchemas()
+	if err != nil {
+		return "emulator: vendored response schemas: " + err.Error()
+	}
+	return set.check(pattern, status, header, body)
+}
 
 // responseSchemas are the vendored schemas, compiled once per process.
 var responseSchemas = sync.OnceValues(func() (*schemaSet, error) {

@@ -134,14 +134,19 @@ func (w *WebFlow) Close() error {
 	return nil
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+// pageTmpl is parsed on first use, not at every start of app-token.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(pageHTML))
+})
+
+const pageHTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>app-token: {{.Title}}</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 36em; margin: 4em auto; line-height: 1.5">
 <h1>{{.Title}}</h1>
 <p>{{.Message}}</p>
 <p>You can close this tab and return to the terminal.</p>
 </body></html>
-`))
+`
 
 func page(rw http.ResponseWriter, status int, title, msg string) {
 	h := rw.Header()
@@ -151,7 +156,7 @@ func page(rw http.ResponseWriter, status int, title, msg string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	rw.WriteHeader(status)
-	pageTmpl.Execute(rw, map[string]string{"Title": title, "Message": msg})
+	pageTmpl().Execute(rw, map[string]string{"Title": title, "Message": msg})
 }
 
 // callback handles GitHub's redirect. With a warn callback, the first one

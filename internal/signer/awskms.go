@@ -9,6 +9,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -127,14 +128,16 @@ func (k *awsKey) sign(ctx context.Context, digest []byte) ([]byte, error) {
 }
 
 // awsRetryables are the SDK's own transient errors (throttling, 5xx,
-// connection failures), which its retryer would retry.
-var awsRetryables = retry.IsErrorRetryables(append(slices.Clone(retry.DefaultRetryables),
-	retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
-		if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary {
-			return aws.TrueTernary
-		}
-		return aws.UnknownTernary
-	})))
+// connection failures), which its retryer would retry. Made on first use.
+var awsRetryables = sync.OnceValue(func() retry.IsErrorRetryables {
+	return retry.IsErrorRetryables(append(slices.Clone(retry.DefaultRetryables),
+		retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary {
+				return aws.TrueTernary
+			}
+			return aws.UnknownTernary
+		})))
+})
 
 func (k *awsKey) classify(err error) (Kind, string, bool) {
 	const perms = "the credentials need kms:Sign and kms:GetPublicKey on the key, and the key must be enabled"
@@ -164,7 +167,7 @@ func (k *awsKey) classify(err error) (Kind, string, bool) {
 		return Refused, perms, false
 	case strings.Contains(err.Error(), "failed to retrieve credentials") || strings.Contains(err.Error(), "get credentials"):
 		return Refused, "no AWS credentials were found: use aws-actions/configure-aws-credentials, AWS_PROFILE or the instance's role", false
-	case awsRetryables.IsErrorRetryable(err) == aws.TrueTernary:
+	case awsRetryables().IsErrorRetryable(err) == aws.TrueTernary:
 		if errors.As(err, &op) {
 			return Unreachable, "check the network, the region and AWS_ENDPOINT_URL_KMS", true
 		}

@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"regexp"
 	"strings"
+	"sync"
 
 	kms "cloud.google.com/go/kms/apiv1"
 	"cloud.google.com/go/kms/apiv1/kmspb"
@@ -31,7 +32,11 @@ func WithGCPClientOptions(opts ...option.ClientOption) Option {
 
 // gcpVersionName is a CryptoKeyVersion's resource name.
 // https://cloud.google.com/kms/docs/resource-hierarchy#retrieve_resource_id
-var gcpVersionName = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+/cryptoKeyVersions/[^/]+$`)
+// It and crc32c are made on first use: every start of app-token (the
+// action's too) would otherwise pay for them, used or not.
+var gcpVersionName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+/cryptoKeyVersions/[^/]+$`)
+})
 
 // gcpRSASHA256 are the CryptoKeyVersion algorithms that sign RSASSA-PKCS1-v1_5
 // over a SHA-256 digest. https://cloud.google.com/kms/docs/algorithms
@@ -42,9 +47,9 @@ var gcpRSASHA256 = map[kmspb.CryptoKeyVersion_CryptoKeyVersionAlgorithm]bool{
 }
 
 // crc32c is the checksum Cloud KMS uses to protect requests and responses.
-var crc32c = crc32.MakeTable(crc32.Castagnoli)
+var crc32c = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
-func checksum(b []byte) int64 { return int64(crc32.Checksum(b, crc32c)) }
+func checksum(b []byte) int64 { return int64(crc32.Checksum(b, crc32c())) }
 
 // gcpKey is a CryptoKeyVersion in Cloud KMS.
 type gcpKey struct {
@@ -57,9 +62,9 @@ type gcpKey struct {
 // them up in a workflow).
 func openGCP(ctx context.Context, rest string, o *options) (backend, crypto.PublicKey, error) {
 	name, ok := strings.CutPrefix(rest, "//")
-	if !ok || !gcpVersionName.MatchString(name) {
+	if !ok || !gcpVersionName().MatchString(name) {
 		hint := "write gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V"
-		if ok && gcpVersionName.MatchString(name+"/cryptoKeyVersions/1") {
+		if ok && gcpVersionName().MatchString(name+"/cryptoKeyVersions/1") {
 			hint = "name the key version: append /cryptoKeyVersions/N (asymmetric keys have no primary version)"
 		}
 		return nil, nil, &Error{Kind: Invalid, Hint: hint}

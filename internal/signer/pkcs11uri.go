@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // pkcs11URI is a parsed RFC 7512 PKCS #11 URI: its path and query
@@ -27,7 +28,8 @@ var (
 		"slot-id", "slot-manufacturer", "token", "type",
 	}
 	pkcs11QueryAttrs = []string{"module-name", "module-path", "pin-source", "pin-value"}
-	pkcs11AttrName   = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	// pkcs11AttrName is compiled on first use, not at every start.
+	pkcs11AttrName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9-]*$`) })
 )
 
 // Characters an attribute value may hold without percent-encoding (RFC 7512
@@ -70,7 +72,7 @@ func parsePKCS11Attrs(s, sep, allowed string, known []string, where string, into
 			return fmt.Errorf("an empty attribute in the %s (two %q in a row?)", where, sep)
 		case !ok:
 			return fmt.Errorf("a %s attribute without \"=\"", where)
-		case !pkcs11AttrName.MatchString(name):
+		case !pkcs11AttrName().MatchString(name):
 			return fmt.Errorf("an attribute name that is not lowercase letters, digits and \"-\" in the %s", where)
 		case !slices.Contains(known, name) && !strings.HasPrefix(name, "x-"):
 			if slices.Contains(pkcs11PathAttrs, name) || slices.Contains(pkcs11QueryAttrs, name) {

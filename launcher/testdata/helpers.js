@@ -51,7 +51,7 @@ function makeTree(dir, { checksums = '', dist = {}, source = false } = {}) {
     fs.copyFileSync(from, path.join(dir, 'dist', name));
   }
   if (source) {
-    for (const f of ['go.mod', 'main.go']) fs.copyFileSync(path.join(FAKEAPP, f), path.join(dir, f));
+    for (const f of fs.readdirSync(FAKEAPP)) fs.copyFileSync(path.join(FAKEAPP, f), path.join(dir, f));
   }
   return dir;
 }

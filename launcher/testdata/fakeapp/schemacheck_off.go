@@ -1,0 +1,5 @@
+//go:build noschemacheck
+
+package main
+
+func init() { schemaCheck = "off" }
