@@ -2,6 +2,9 @@ package appauth
 
 import (
 	"context"
+	"crypto"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -109,5 +112,30 @@ func TestEnterpriseAccountIsNamedBySlug(t *testing.T) {
 	}
 	if got[7] != "octo-enterprise Enterprise" || got[8] != "octo-org Organization" {
 		t.Errorf("accounts = %v, want the enterprise by its slug and the organization by its login", got)
+	}
+}
+
+// refusingSigner is a KMS key the caller may not use.
+type refusingSigner struct{ crypto.Signer }
+
+func (refusingSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("AccessDeniedException: not authorized to kms:Sign")
+}
+
+// A JWT the key cannot sign is the key's failure, said as such; nothing
+// is sent to GitHub.
+func TestSigningFailureIsTheKeys(t *testing.T) {
+	t.Parallel()
+	emu, srv := world(t)
+	a, err := New(emulator.WorldClientID, refusingSigner{testKey()}, WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Installations(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "sign JWT: AccessDeniedException") {
+		t.Errorf("Installations = %v, want the signer's refusal", err)
+	}
+	if n := len(emu.Requests()); n != 0 {
+		t.Errorf("%d requests reached GitHub", n)
 	}
 }

@@ -1,6 +1,7 @@
 package appauth
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -193,5 +194,30 @@ func TestRedirectLoopStopsAfterTenRedirects(t *testing.T) {
 	defer mu.Unlock()
 	if hits != maxRedirects {
 		t.Errorf("the loop was asked %d times, want %d", hits, maxRedirects)
+	}
+}
+
+// SameOriginRedirects keeps the client's own redirect policy after its
+// own check: a same-origin redirect is then the client's to refuse.
+func TestSameOriginRedirectsKeepsTheClientsPolicy(t *testing.T) {
+	t.Parallel()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/start" {
+			http.Redirect(w, r, srv.URL+"/next", http.StatusFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	asked := 0
+	own := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { asked++; return errors.New("the client's own refusal") }}
+	_, err := SameOriginRedirects(own).Get(srv.URL + "/start")
+	if err == nil || !strings.Contains(err.Error(), "the client's own refusal") || asked != 1 {
+		t.Errorf("Get = %v (policy asked %d times), want the client's own refusal", err, asked)
+	}
+	resp, err := SameOriginRedirects(&http.Client{}).Get(srv.URL + "/start")
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Errorf("without a policy of its own: %v, %v; want the redirect followed", resp, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/agnivade/levenshtein"
@@ -108,21 +109,23 @@ func Parse(fs *flag.FlagSet, program string, args []string) error {
 	}
 }
 
-// The flag package's messages (go/src/flag/flag.go), which flagError
-// rewrites.
-var (
-	reUnknownFlag = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
-	reNeedsArg    = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
-	reBadValue    = regexp.MustCompile(`^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-+([^:]+): (.*)$`)
-	reBadSyntax   = regexp.MustCompile(`^bad flag syntax: (.*)$`)
-)
+// flagMessages are the flag package's messages (go/src/flag/flag.go),
+// which flagError rewrites; compiled on first use, as only a mistake needs
+// them and every start of app-token would pay for them.
+var flagMessages = sync.OnceValue(func() (m struct{ unknownFlag, needsArg, badValue, badSyntax *regexp.Regexp }) {
+	m.unknownFlag = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	m.needsArg = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+	m.badValue = regexp.MustCompile(`^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-+([^:]+): (.*)$`)
+	m.badSyntax = regexp.MustCompile(`^bad flag syntax: (.*)$`)
+	return m
+})
 
 // flagError turns the flag package's error into one line: the flag, what
 // was wrong, what to do.
 func flagError(fs *flag.FlagSet, program string, err error) error {
 	help := fmt.Sprintf("run '%s %s -h' for its flags", program, fs.Name())
-	msg := err.Error()
-	if m := reUnknownFlag.FindStringSubmatch(msg); m != nil {
+	msg, re := err.Error(), flagMessages()
+	if m := re.unknownFlag.FindStringSubmatch(msg); m != nil {
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 		name, _, _ := strings.Cut(m[1], "=")
@@ -131,7 +134,7 @@ func flagError(fs *flag.FlagSet, program string, err error) error {
 		}
 		return Usagef("%s has no flag --%s: %s", fs.Name(), name, help)
 	}
-	if m := reNeedsArg.FindStringSubmatch(msg); m != nil {
+	if m := re.needsArg.FindStringSubmatch(msg); m != nil {
 		valueName := "VALUE"
 		if f := fs.Lookup(m[1]); f != nil {
 			if n, _ := flag.UnquoteUsage(f); n != "" {
@@ -140,7 +143,7 @@ func flagError(fs *flag.FlagSet, program string, err error) error {
 		}
 		return Usagef("--%s needs a value: --%s %s (%s)", m[1], m[1], valueName, help)
 	}
-	if m := reBadValue.FindStringSubmatch(msg); m != nil {
+	if m := re.badValue.FindStringSubmatch(msg); m != nil {
 		value, name, why := m[1], m[2], m[3]
 		f := fs.Lookup(name)
 		switch {
@@ -157,7 +160,7 @@ func flagError(fs *flag.FlagSet, program string, err error) error {
 		why = strings.TrimPrefix(why, "--"+name+": ")
 		return Usagef("--%s %s: %s", name, value, why)
 	}
-	if m := reBadSyntax.FindStringSubmatch(msg); m != nil {
+	if m := re.badSyntax.FindStringSubmatch(msg); m != nil {
 		return Usagef("%q is not a flag: flags are --name or --name=value (%s)", m[1], help)
 	}
 	return Usagef("%s: %v (%s)", fs.Name(), err, help)

@@ -100,17 +100,19 @@ func TestServeExchangeUnknownExpiry(t *testing.T) {
 	f := &fakeExchange{}
 	cfg := exchangeConfig(t, f, "job", clock)
 	serve(t, cfg, "get", askAlpha)
+	// Installation tokens live an hour: one without expires_at is handed
+	// out for 50 minutes.
 	mu.Lock()
-	now = now.Add(UnknownExpiryTTL - time.Second)
+	now = now.Add(50*time.Minute - time.Second)
 	mu.Unlock()
 	if out, _ := serve(t, cfg, "get", askAlpha); !strings.Contains(out, "password=ghs_x_1\n") {
-		t.Errorf("get before %s = %q, want the cached token", UnknownExpiryTTL, out)
+		t.Errorf("get before 50 minutes = %q, want the cached token", out)
 	}
 	mu.Lock()
 	now = now.Add(2 * time.Second)
 	mu.Unlock()
 	if out, _ := serve(t, cfg, "get", askAlpha); !strings.Contains(out, "password=ghs_x_2\n") {
-		t.Errorf("get after %s = %q, want a fresh exchange", UnknownExpiryTTL, out)
+		t.Errorf("get after 50 minutes = %q, want a fresh exchange", out)
 	}
 }
 

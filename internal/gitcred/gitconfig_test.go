@@ -127,3 +127,38 @@ func TestNewGitConfigTakesLocationsFromGetenv(t *testing.T) {
 		t.Errorf("NewGitConfig changed its environ: %q", environ)
 	}
 }
+
+// Helpers lists what git runs for a host: the values after the last empty
+// one, which resets the list (gitcredentials(7)).
+func TestHelpers(t *testing.T) {
+	t.Parallel()
+	g := GitConfig{Scope: []string{"--file", filepath.Join(t.TempDir(), "config")}}
+	ctx := t.Context()
+	const base = "https://ghe.example"
+	if got, err := g.Helpers(ctx, base); err != nil || len(got) != 0 {
+		t.Errorf("no helper: %q, %v", got, err)
+	}
+	for _, v := range []string{"first", "second"} {
+		if err := g.Set(ctx, "--add", "credential."+base+".helper", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := g.Helpers(ctx, base); !slices.Equal(got, []string{"first", "second"}) {
+		t.Errorf("without a reset: %q, want both", got)
+	}
+	for _, v := range []string{"", "third", "", "!app-token credential", "fourth"} {
+		if err := g.Set(ctx, "--add", "credential."+base+".helper", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := g.Helpers(ctx, base); !slices.Equal(got, []string{"!app-token credential", "fourth"}) {
+		t.Errorf("after resets: %q, want what follows the last one", got)
+	}
+	// The reset as the very first value, as setup-git writes it.
+	if err := g.SetupHelper(ctx, "https://other.example", "!app-token credential"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := g.Helpers(ctx, "https://other.example"); !slices.Equal(got, []string{"!app-token credential"}) {
+		t.Errorf("after setup-git's reset: %q, want app-token's alone", got)
+	}
+}

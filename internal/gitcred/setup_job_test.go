@@ -176,3 +176,16 @@ func TestHelperCommandQuoting(t *testing.T) {
 		t.Errorf("HelperCommand = %q", got)
 	}
 }
+
+// A helper line written by hand may escape with a backslash, as sh does;
+// a backslash with nothing after it is not a line HelperCommand writes.
+func TestSplitHelperCommandBackslashes(t *testing.T) {
+	t.Parallel()
+	exe, args, ok := SplitHelperCommand(`!/opt/my\ tools/app-token credential --token-env A\$B`)
+	if !ok || exe != "/opt/my tools/app-token" || len(args) != 3 || args[2] != "A$B" {
+		t.Errorf("split = %q %q %v", exe, args, ok)
+	}
+	if exe, args, ok := SplitHelperCommand(`!/bin/app-token credential \`); ok {
+		t.Errorf("a trailing backslash split as %q %q, want not ok", exe, args)
+	}
+}
