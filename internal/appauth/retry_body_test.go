@@ -2,7 +2,7 @@ package appauth
 
 import (
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -98,14 +98,40 @@ func TestDebugLineTimesTheRequestInMilliseconds(t *testing.T) {
 	}
 }
 
-// A retried request goes out on the same connection: the failed answer's
-// body is read and closed first, so that the connection returns to the
-// pool instead of a new TCP (and TLS) handshake per attempt.
-func TestRetryReusesTheConnection(t *testing.T) {
+// closeTracker records whether each response body it handed out was
+// closed.
+type closeTracker struct {
+	mu     sync.Mutex
+	next   http.RoundTripper
+	bodies []*trackedBody
+}
+
+type trackedBody struct {
+	io.ReadCloser
+	closed bool
+}
+
+func (b *trackedBody) Close() error { b.closed = true; return b.ReadCloser.Close() }
+
+func (c *closeTracker) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(req)
+	if err == nil {
+		c.mu.Lock()
+		b := &trackedBody{ReadCloser: resp.Body}
+		c.bodies = append(c.bodies, b)
+		c.mu.Unlock()
+		resp.Body = b
+	}
+	return resp, err
+}
+
+// A retry first closes the failed answer's body (after reading it, so
+// that its connection goes back to the pool): no attempt leaks one.
+func TestRetryClosesTheFailedAnswer(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	calls := 0
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		calls++
 		n := calls
@@ -117,22 +143,19 @@ func TestRetryReusesTheConnection(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`[]`))
 	}))
-	conns := 0
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			mu.Lock()
-			conns++
-			mu.Unlock()
-		}
-	}
-	srv.Start()
 	defer srv.Close()
-	if _, err := newApp(t, srv.URL).Installations(t.Context()); err != nil {
+	tr := &closeTracker{next: srv.Client().Transport}
+	if _, err := newApp(t, srv.URL, WithHTTPClient(&http.Client{Transport: tr})).Installations(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if calls != 2 || conns != 1 {
-		t.Errorf("%d requests on %d connections, want 2 on 1", calls, conns)
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if len(tr.bodies) != 2 {
+		t.Fatalf("%d answers, want 2 (a 502, then the retry's)", len(tr.bodies))
+	}
+	for i, b := range tr.bodies {
+		if !b.closed {
+			t.Errorf("answer %d's body was not closed", i+1)
+		}
 	}
 }
