@@ -49,15 +49,6 @@ import (
 	"github.com/org/app-token/internal/sts"
 )
 
-const policyYAML = `issuer_pattern: 'http://127\.0\.0\.1:[0-9]+/_services/token'
-subject: repo:octo-org/alpha:ref:refs/heads/main
-claim_pattern:
-  workflow_ref: 'octo-org/alpha/\.github/workflows/ci\.yml@refs/heads/main'
-permissions:
-  contents: read
-  issues: write
-`
-
 func main() {
 	serve := flag.Bool("serve", false, "run the exchange (the child process)")
 	apiURL := flag.String("api", "", "with -serve: the emulator's URL")
@@ -138,7 +129,7 @@ func run(d time.Duration, levelList, profile string, product bool) error {
 		return err
 	}
 	emu := emulator.NewWorld(key)
-	emu.PutFile("octo-org", "alpha", ".github/chainguard/ci.sts.yaml", []byte(policyYAML))
+	emu.PutFile("octo-org", "alpha", ".github/chainguard/ci.sts.yaml", []byte(emulator.WorldTrustPolicy))
 	gh := httptest.NewServer(emu)
 	defer gh.Close()
 

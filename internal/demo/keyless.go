@@ -15,16 +15,6 @@ import (
 	"github.com/org/app-token/internal/sts"
 )
 
-// keylessPolicy is the demo's trust policy in octo-org/alpha.
-const keylessPolicy = `issuer_pattern: 'http://127\.0\.0\.1:[0-9]+/_services/token'
-subject: repo:octo-org/alpha:ref:refs/heads/main
-claim_pattern:
-  workflow_ref: 'octo-org/alpha/\.github/workflows/ci\.yml@refs/heads/main'
-permissions:
-  contents: read
-  issues: write
-`
-
 // serveLoopback serves h on a new loopback port until the returned stop is
 // called, and returns its URL.
 func serveLoopback(h http.Handler) (url string, stop func(), err error) {
@@ -48,7 +38,7 @@ func RunKeyless(ctx context.Context, w io.Writer, client *http.Client, step Step
 		return err
 	}
 	emu := emulator.NewWorld(key)
-	emu.PutFile(emulator.WorldOrg, "alpha", ".github/chainguard/ci.sts.yaml", []byte(keylessPolicy))
+	emu.PutFile(emulator.WorldOrg, "alpha", ".github/chainguard/ci.sts.yaml", []byte(emulator.WorldTrustPolicy))
 	apiURL, stopEmu, err := serveLoopback(emu)
 	if err != nil {
 		return fmt.Errorf("start the emulator: %w", err)
@@ -79,7 +69,7 @@ alone holds the App's key. octo-org/alpha's trust policy
 .github/chainguard/ci.sts.yaml says which jobs get what:
 
 `, apiURL, emulator.WorldAppSlug, emulator.WorldOrg, stsURL)
-	indent(w, keylessPolicy, "  ")
+	indent(w, emulator.WorldTrustPolicy, "  ")
 	fmt.Fprintf(w, `
 The workflow step being run, in a job of octo-org/alpha on main with
 permissions: id-token: write (no secret, no client ID):

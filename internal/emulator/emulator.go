@@ -240,6 +240,20 @@ func NewWorld(key *rsa.PrivateKey, opts ...Option) *Server {
 	return s
 }
 
+// WorldTrustPolicy is a trust policy (octo-sts's format) for the token
+// exchange, as octo-org/alpha would hold it in
+// .github/chainguard/ci.sts.yaml: it trusts alpha's ci.yml workflow on
+// main, from the ID tokens of any loopback emulator, with contents:read and
+// issues:write. The keyless demo and the exchange's benchmark use it.
+const WorldTrustPolicy = `issuer_pattern: 'http://127\.0\.0\.1:[0-9]+/_services/token'
+subject: repo:octo-org/alpha:ref:refs/heads/main
+claim_pattern:
+  workflow_ref: 'octo-org/alpha/\.github/workflows/ci\.yml@refs/heads/main'
+permissions:
+  contents: read
+  issues: write
+`
+
 // Fixture names of AddWorldEnterprise.
 const (
 	WorldEnterprise       = "octo-enterprise"
