@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -57,6 +58,21 @@ func TestWriteFailureIsAnError(t *testing.T) {
 	err := r.SetOutputs("token", "secret-value")
 	if err == nil || !strings.Contains(err.Error(), "GITHUB_OUTPUT") || strings.Contains(err.Error(), "secret-value") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A write the file takes but the disk cannot hold (the runner's disk full:
+// /dev/full fails every write, and closes fine) is an error, not lost
+// outputs.
+func TestFullDiskIsAnError(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skipf("no /dev/full on %s", runtime.GOOS)
+	}
+	r, _ := runner(t, map[string]string{"GITHUB_OUTPUT": "/dev/full", "GITHUB_STATE": "x"})
+	err := r.SetOutputs("token", "secret-value")
+	if err == nil || !strings.Contains(err.Error(), "write GITHUB_OUTPUT") || strings.Contains(err.Error(), "secret-value") {
+		t.Errorf("SetOutputs on a full disk = %v, want the failure without the value", err)
 	}
 }
 
