@@ -392,6 +392,40 @@ func TestWebFlowRefusesWrongState(t *testing.T) {
 	}
 }
 
+// TestWebFlowBoundsStrayWarnings: a page that keeps hitting the callback
+// (a reload loop, a scanner) gets a refusal each time, but the person is
+// warned of the first maxStrayWarnings only; the sign-in still completes.
+func TestWebFlowBoundsStrayWarnings(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var mu sync.Mutex
+	warnings := 0
+	flow, err := w.client(t, clientSecret).StartWeb(t.Context(), WithStrayWarning(func(error) {
+		mu.Lock()
+		defer mu.Unlock()
+		warnings++
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range maxStrayWarnings + 2 {
+		if status, body := browse(t, flow.RedirectURL()+"?state=wrong"); status != http.StatusBadRequest || !strings.Contains(body, "The sign-in goes on.") {
+			t.Errorf("stray callback: page %d %s", status, body)
+		}
+	}
+	mu.Lock()
+	if warnings != 5 {
+		t.Errorf("%d warnings for %d stray callbacks, want 5", warnings, maxStrayWarnings+2)
+	}
+	mu.Unlock()
+	if status, _ := browse(t, flow.AuthURL()); status != http.StatusOK {
+		t.Errorf("real callback page %d", status)
+	}
+	if tok, err := flow.Wait(t.Context()); err != nil || tok.AccessToken == "" {
+		t.Fatalf("Wait = %v, %v", tok, err)
+	}
+}
+
 // TestWebFlowWithoutWarningEndsOnAStray: a caller that passes no
 // WithStrayWarning keeps the first-callback-ends-it behaviour.
 func TestWebFlowWithoutWarningEndsOnAStray(t *testing.T) {
